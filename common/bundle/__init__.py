@@ -1,0 +1,1 @@
+"""The Mattermost plugin bundle format: safe reading, manifest parsing and validation, extraction."""
