@@ -1,4 +1,4 @@
-"""Role names shared by every app. Roles are Django groups; portal admins are also superusers' peers."""
+"""Role names shared by every app. Roles are Django groups."""
 
 from __future__ import annotations
 

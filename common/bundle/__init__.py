@@ -1,1 +1,1 @@
-"""The Mattermost plugin bundle format: safe reading, manifest parsing and validation, extraction."""
+"""The Mattermost plugin bundle format: safe reading, manifest validation, extraction."""
