@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    # The project package itself, for its management commands (load_demo, check_worker) and the
+    # worker ping task; it owns no models.
+    "portal",
     "common",
     "marketplace",
     "hostserver",
