@@ -7,7 +7,11 @@ Fixtures that belong to one app live in ``tests/<app>/conftest.py``; what severa
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -29,3 +33,42 @@ def require_shared(relative: str) -> Path:
             pytest.fail(f"reference data {path} is required here but missing")
         pytest.skip(f"reference data {path} is absent (it is public data kept outside the repo)")
     return path
+
+
+# --- Signing: the portal's OpenPGP key -----------------------------------------------------------
+
+
+class PortalSigningKey(NamedTuple):
+    home: Path
+    fingerprint: str
+    public_key: str
+
+
+@pytest.fixture(scope="session")
+def portal_signing_key() -> Iterator[PortalSigningKey]:
+    """A real portal signing key, made once per test session in a short temporary GnuPG home.
+
+    The home is under /tmp (gpg-agent's socket path must stay under 108 bytes); its agent is
+    stopped and the home removed at the end of the session.
+    """
+    from common.signing import Keyring
+
+    home = Path(tempfile.mkdtemp(prefix="pk-", dir="/tmp")) / "gnupg"
+    keyring = Keyring(home)
+    fingerprint = keyring.ensure_key(name="Plugin Portal Test Key", email="test@portal.invalid")
+    yield PortalSigningKey(home, fingerprint, keyring.export_public())
+    keyring.release_agent()
+    shutil.rmtree(home.parent, ignore_errors=True)
+
+
+@pytest.fixture
+def portal_keyring(settings, portal_signing_key: PortalSigningKey):
+    """``settings.PORTAL_GNUPG_HOME`` pointed at the session's key; returns its ``Keyring``.
+
+    Use it in any test that signs through ``common.signing.portal_keyring()`` (e.g. publishing a
+    release); ``portal_signing_key.public_key`` verifies what it signs.
+    """
+    from common.signing import Keyring
+
+    settings.PORTAL_GNUPG_HOME = portal_signing_key.home
+    return Keyring(portal_signing_key.home)
