@@ -220,6 +220,9 @@ PORTAL_SIGNING_KEY_EMAIL = env.str(
 OUTBOUND_ALLOW_PRIVATE_ADDRESSES = env.bool(
     "OUTBOUND_ALLOW_PRIVATE_ADDRESSES", default=not PRODUCTION
 )
+# Hosts, IP addresses and CIDR ranges reachable even when private addresses are refused (like
+# Mattermost's AllowedUntrustedInternalConnections), e.g. "mm.internal,10.20.0.0/16".
+OUTBOUND_ALLOWED_ADDRESSES = env.list("OUTBOUND_ALLOWED_ADDRESSES", default=[])
 OUTBOUND_TIMEOUT_SECONDS = env.float("OUTBOUND_TIMEOUT_SECONDS", default=30.0)
 OUTBOUND_MAX_DOWNLOAD_BYTES = env.int("OUTBOUND_MAX_DOWNLOAD_BYTES", default=200 * 1024 * 1024)
 
