@@ -1,0 +1,36 @@
+"""Writes the web UI makes on its own behalf: accounts and personal API tokens.
+
+The UI owns no data of its own; these touch only Django's user model and DRF's token model, which
+no app owns. Everything else goes through the apps' services.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from common.errors import Conflict
+
+
+@transaction.atomic
+def user_signup(*, username: str, email: str, password: str) -> User:
+    """Create an ordinary (developer) account. Roles are granted by portal admins."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict("That username is taken.", code="username_taken")
+    if email and User.objects.filter(email__iexact=email).exists():
+        raise Conflict("An account with that email address exists.", code="email_taken")
+    return User.objects.create_user(username=username, email=email, password=password)
+
+
+@transaction.atomic
+def api_token_create(*, user: User) -> Token:
+    """A new personal API token; any previous one stops working at once."""
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+@transaction.atomic
+def api_token_revoke(*, user: User) -> bool:
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return bool(deleted)

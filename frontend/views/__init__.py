@@ -1,0 +1,1 @@
+"""Views of the web UI, one module per audience."""

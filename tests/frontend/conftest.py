@@ -1,0 +1,88 @@
+"""Fixtures of the web UI tests: users with roles, logged-in clients, and the browser set-up.
+
+Browser tests drive Debian's Chromium through Playwright (pytest-playwright): the
+``browser_type_launch_args`` session fixture points it at the system binary, because
+``playwright install`` cannot download here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from common import roles
+
+CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        reason = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+        if os.environ.get("PORTAL_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
+    }
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    base = Path(os.environ.get("PORTAL_ARTIFACTS_DIR", "artifacts"))
+    path = base / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    counter = {"n": 0}
+
+    def make(username: str | None = None, *, groups: tuple[str, ...] = (), **extra: Any) -> User:
+        counter["n"] += 1
+        name = username or f"user{counter['n']}"
+        user = User.objects.create_user(
+            username=name, email=f"{name}@example.com", password=PASSWORD, **extra
+        )
+        for group in groups:
+            user.groups.add(Group.objects.get_or_create(name=group)[0])
+        return user
+
+    return make
+
+
+@pytest.fixture
+def developer(make_user: Callable[..., User]) -> User:
+    return make_user("dev")
+
+
+@pytest.fixture
+def admin_user(make_user: Callable[..., User]) -> User:
+    return make_user("admin", groups=(roles.PORTAL_ADMINS,))
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
