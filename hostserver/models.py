@@ -21,6 +21,8 @@ class HostServer(models.Model):
         max_length=32, help_text="Mattermost version this server reports"
     )
     config = models.JSONField(default=dict)
+    # Mattermost keeps this as a system value (FirstAdminVisitMarketplace), not in config.json.
+    first_admin_visit_marketplace = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -127,7 +129,8 @@ class HostToken(models.Model):
     host = models.ForeignKey(HostServer, on_delete=models.CASCADE, related_name="tokens")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    token = models.CharField(max_length=26, unique=True)
+    # SHA-256 (hex) of the 26-character token: the token itself is never stored.
+    token = models.CharField(max_length=64, unique=True)
     public_id = models.CharField(
         max_length=26, unique=True, help_text="id of a PAT, as in Mattermost"
     )
@@ -140,3 +143,16 @@ class HostToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.public_id} for {self.user_id}"
+
+
+class HostUser(models.Model):
+    """The Mattermost-style 26-character user id of a portal user on the host servers."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hostserver_identity"
+    )
+    public_id = models.CharField(max_length=26, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.public_id} ({self.user_id})"

@@ -1,0 +1,1 @@
+"""The host servers' Mattermost REST API v4."""
