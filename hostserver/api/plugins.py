@@ -47,6 +47,13 @@ def upload(ctx: Context) -> Reply:
             "File array is empty in multipart/form request.",
             400,
         )
+    max_size = int(ctx.host.config.get("FileSettings", {}).get("MaxFileSize") or 0)
+    if max_size and (files[0].size or 0) > max_size:
+        raise AppError(
+            "api.plugin.upload.file_too_large.app_error",
+            f"Unable to upload file. File is too large (over {max_size} bytes).",
+            413,
+        )
     force = ctx.request.POST.get("force", "") == "true"
     plugin = _install_uploaded(ctx, files[0], force=force)
     return Reply(manifest_json(plugin.manifest), status=201)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from common.errors import Conflict, InvalidInput, NotFound
+from common.signing import key_fingerprint, portal_keyring
 from hostserver import config as mmconfig
 from hostserver.models import HostServer, HostTrustedKey
 
@@ -70,8 +71,6 @@ def _fill_missing_config(*, host: HostServer) -> HostServer:
 def _portal_public_key() -> str:
     """The portal's armored public key, or "" while it has none (no key is created here)."""
     try:
-        from common.signing import portal_keyring
-
         keyring = portal_keyring()
         if not keyring.fingerprint():
             return ""
@@ -82,8 +81,6 @@ def _portal_public_key() -> str:
 
 
 def _trust_portal_key(*, host: HostServer, armored: str) -> None:
-    from common.signing import key_fingerprint
-
     fingerprint = key_fingerprint(armored)
     if HostTrustedKey.objects.filter(host=host, fingerprint=fingerprint).exists():
         return
@@ -114,8 +111,6 @@ def host_first_admin_visit_set(*, host: HostServer) -> HostServer:
 
 def trusted_key_add(*, host: HostServer, armored: str, name: str) -> HostTrustedKey:
     """Trust an OpenPGP public key for signatures on ``host`` (``plugin keys add``)."""
-    from common.signing import key_fingerprint
-
     name = name.strip()
     if not name or len(name) > 128:
         raise InvalidInput("a key name of 1 to 128 characters is required")

@@ -22,7 +22,9 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
+from common.bundle import extract_bundle, webapp_bundle_hash
 from common.errors import BundleRejected, InvalidInput, UpstreamError
+from common.signing import verify_detached
 from hostserver import errors
 from hostserver.errors import AppError
 from hostserver.manifests import PLUGIN_ID_MAX, PLUGIN_ID_MIN, is_valid_plugin_id
@@ -62,15 +64,15 @@ def host_lock(host: HostServer) -> Iterator[None]:
 def _rejected(exc: BundleRejected) -> AppError:
     """Map a failed bundle check to the error Mattermost gives for the same kind of failure."""
     check = exc.check.lower()
-    if "manifest" in check:
+    if exc.reason.startswith("invalid plugin id"):
+        return _invalid_id(exc.reason)
+    if "manifest" in check or check == "yaml_alias":
         return AppError(
             "app.plugin.manifest.app_error",
             f"Unable to find manifest for extracted plugin: {exc.reason}",
             400,
             detail=str(exc),
         )
-    if check in ("id", "plugin_id", "manifest_id"):
-        return _invalid_id(exc.reason)
     return AppError(
         "app.plugin.extract.app_error",
         f"Encountered error extracting plugin: {exc}",
@@ -91,8 +93,6 @@ def _invalid_id(detail: str) -> AppError:
 
 def verify_signature(*, host: HostServer, bundle: Path, signature: bytes | None) -> str:
     """The signer's fingerprint if one of ``host``'s trusted keys signed ``bundle``."""
-    from common.signing import verify_detached
-
     if not signature:
         raise AppError(
             "api.plugin.verify_plugin.app_error",
@@ -120,8 +120,6 @@ def verify_signature(*, host: HostServer, bundle: Path, signature: bytes | None)
 def _webapp_hash(root: Path, manifest: dict[str, Any]) -> str:
     """FNV-1a-64 of the webapp bundle, or "" without a webapp; Mattermost fails the install
     (500 webapp_bundle) when the declared bundle cannot be unpacked."""
-    from common.bundle import webapp_bundle_hash
-
     webapp = manifest.get("webapp")
     if not isinstance(webapp, dict):
         return ""
@@ -161,25 +159,20 @@ def plugin_install(
     restarts it. ``verify`` checks ``signature`` against the host's trusted keys first.
     The caller keeps ownership of ``bundle`` (it is copied, never moved).
     """
-    from common.bundle import extract_bundle, read_bundle
-
     if verify:
         verify_signature(host=host, bundle=bundle, signature=signature)
-    try:
-        info = read_bundle(bundle)
-    except BundleRejected as exc:
-        raise _rejected(exc) from exc
-    plugin_id = str(info.plugin_id).lower()
-    if not is_valid_plugin_id(plugin_id):
-        raise _invalid_id(f"id={plugin_id!r}")
-
     work = Path(tempfile.mkdtemp(prefix="install-", dir=scratch_dir(host)))
     try:
-        staged = work / plugin_id
+        # One streaming pass validates and extracts (Mattermost's upload checks: archive,
+        # manifest, id), into scratch space; the final move is a rename.
+        staged = work / "staged"
         try:
-            extract_bundle(bundle, staged)
+            info = extract_bundle(bundle, staged, strict=False)
         except BundleRejected as exc:
             raise _rejected(exc) from exc
+        plugin_id = str(info.plugin_id).lower()
+        if not is_valid_plugin_id(plugin_id):
+            raise _invalid_id(f"id={plugin_id!r}")
         manifest = dict(info.manifest)
         manifest["id"] = plugin_id
         webapp_hash = _webapp_hash(staged, manifest)

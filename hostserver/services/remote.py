@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 
 from common.errors import InvalidInput, UpstreamError
+from common.http import AddressPolicy, download, get_json
 from hostserver import config as mmconfig
 from hostserver import errors
 from hostserver.errors import AppError
@@ -49,9 +50,7 @@ def require_marketplace(host: HostServer) -> None:
         raise errors.marketplace_disabled()
 
 
-def address_policy(host: HostServer) -> Any:
-    from common.http import AddressPolicy
-
+def address_policy(host: HostServer) -> AddressPolicy:
     return AddressPolicy(
         allow_private=False, allowed=mmconfig.untrusted_internal_allowlist(host.config)
     )
@@ -79,8 +78,6 @@ def _download_failed(
 
 def download_bundle(*, host: HostServer, url: str, dest: Path, error_id: str, status: int) -> None:
     """Download ``url`` into ``dest`` under the host's rules, or raise an AppError saying why."""
-    from common.http import download
-
     if not url.startswith(("http://", "https://")):
         raise _download_failed(f"invalid url {url!r}", error_id, status)
     insecure_ok = bool(mmconfig.plugin_setting(host.config, "AllowInsecureDownloadURL"))
@@ -181,8 +178,6 @@ def marketplace_fetch(
     *, host: HostServer, plugin_id: str = "", remote_only: bool = False
 ) -> list[dict[str, Any]]:
     """The remote marketplace's entries (``manifest: null`` ones dropped)."""
-    from common.http import get_json
-
     try:
         data = get_json(
             marketplace_url(host),
