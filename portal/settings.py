@@ -234,6 +234,15 @@ HOSTSERVER_DEFAULT_NAMES = env.list(
 HOSTSERVER_SERVER_VERSION = env.str("HOSTSERVER_SERVER_VERSION", default="10.5.0")
 # Base URL the portal uses to reach its own embedded host servers over HTTP.
 HOSTSERVER_BASE_URL = env.str("HOSTSERVER_BASE_URL", default=PORTAL_BASE_URL).rstrip("/")
+# Plugin supervisor (hostserver.runtime), in seconds: reconcile pass interval, time a plugin has
+# to print its go-plugin handshake (Mattermost: 3), health-check interval (Mattermost: 30).
+HOSTSERVER_SUPERVISOR_INTERVAL = env.float("HOSTSERVER_SUPERVISOR_INTERVAL", default=0.5)
+HOSTSERVER_SUPERVISOR_HANDSHAKE_TIMEOUT = env.float(
+    "HOSTSERVER_SUPERVISOR_HANDSHAKE_TIMEOUT", default=3.0
+)
+HOSTSERVER_SUPERVISOR_HEALTH_INTERVAL = env.float(
+    "HOSTSERVER_SUPERVISOR_HEALTH_INTERVAL", default=30.0
+)
 
 # --- Certification ---------------------------------------------------------------------------
 STARTER_TEMPLATE_FINGERPRINTS = env.str(
