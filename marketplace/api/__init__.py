@@ -1,0 +1,1 @@
+"""The catalog REST API (DRF, documented by drf-spectacular) under ``/api/catalog/``."""

@@ -1,0 +1,169 @@
+"""``GET /api/v1/plugins`` over a list of catalog entries: the Marketplace semantics, once.
+
+This module is pure: no database, no Django. ``CatalogEntry`` holds one normalised entry with
+everything a query needs precomputed (it is built once per catalog revision, then shared by all
+requests), and ``query_plugins`` runs the processing order of spec section 2.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from marketplace.compat.gosort import stable_sort
+from marketplace.compat.labels import computed_labels
+from marketplace.compat.params import ALL_PER_PAGE, MarketplaceQuery
+from marketplace.compat.wire import ENTRY_KEYS, PLATFORMS, go_json
+from marketplace.versions import VersionKey, version_key
+
+# Servers below this version never sent enterprise_plugins (MM-26507): show them everything.
+_ENTERPRISE_FLAG_SINCE = version_key("5.25.0")
+
+
+@dataclass(eq=False, slots=True)
+class CatalogEntry:
+    """One release entry as the Marketplace serves it, with its query keys precomputed."""
+
+    data: dict[str, Any]
+    plugin_id: str = ""
+    id_lower: str = ""
+    name_lower: str = ""
+    description_lower: str = ""
+    version: VersionKey = (0, 0, 0, 1, ())
+    min_server_version: VersionKey | None = None
+    enterprise: bool = False
+    hosting: str = ""
+    _json: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_entry(cls, data: dict[str, Any]) -> CatalogEntry:
+        """Build from a normalised entry (``wire.normalize_entry``); labels are added here."""
+        manifest = data["manifest"]
+        minimum = manifest.get("min_server_version") or ""
+        stored = list(data.get("labels") or [])
+        labels = stored + computed_labels(
+            author_type=data.get("author_type", ""),
+            release_stage=data.get("release_stage", ""),
+            enterprise=bool(data.get("enterprise")),
+        )
+        served: dict[str, Any] = {}
+        for key in ENTRY_KEYS:
+            if key == "labels":
+                if labels:  # left out when empty
+                    served["labels"] = labels
+            elif key in data:
+                served[key] = data[key]
+        served.update({k: v for k, v in data.items() if k not in served and k != "labels"})
+        plugin_id = manifest["id"]
+        return cls(
+            data=served,
+            plugin_id=plugin_id,
+            id_lower=plugin_id.lower(),
+            name_lower=(manifest.get("name") or "").lower(),
+            description_lower=(manifest.get("description") or "").lower(),
+            version=version_key(manifest["version"]),
+            min_server_version=version_key(minimum) if minimum else None,
+            enterprise=bool(data.get("enterprise")),
+            hosting=data.get("hosting") or "",
+        )
+
+    def visible_to(self, query: MarketplaceQuery) -> bool:
+        """The enterprise rule, then the hosting rule, then the min_server_version rule."""
+        server = query.server_version
+        if (
+            self.enterprise
+            and not query.enterprise_plugins
+            and (server is None or server >= _ENTERPRISE_FLAG_SINCE)
+        ):
+            return False
+        if query.cloud and self.hosting == "on-prem":
+            return False
+        if not query.cloud and self.hosting == "cloud":
+            return False
+        return not (
+            server is not None
+            and self.min_server_version is not None
+            and server < self.min_server_version
+        )
+
+    def matches(self, text: str) -> bool:
+        """``filter``: id equality, or a substring of the name or the description."""
+        return self.id_lower == text or text in self.name_lower or text in self.description_lower
+
+    def rendered(self, platform: str) -> dict[str, Any]:
+        """A copy of the entry as served for ``platform`` (bundle substitution applied)."""
+        result = copy.deepcopy(self.data)
+        bundle = self._platform_bundle(platform)
+        if bundle is not None:
+            result["download_url"], result["signature"] = bundle
+        return result
+
+    def json(self, platform: str) -> str:
+        """The entry's JSON text for ``platform``, computed once per catalog revision."""
+        key = platform if self._platform_bundle(platform) is not None else ""
+        text = self._json.get(key)
+        if text is None:
+            text = go_json(self.rendered(key))
+            self._json[key] = text
+        return text
+
+    def _platform_bundle(self, platform: str) -> tuple[str, str] | None:
+        if platform not in PLATFORMS:
+            return None
+        bundle = (self.data.get("platforms") or {}).get(platform)
+        if not isinstance(bundle, dict):
+            return None
+        url, signature = bundle.get("download_url"), bundle.get("signature")
+        # Both must be present and non-empty; otherwise the generic bundle is kept.
+        if isinstance(url, str) and url and isinstance(signature, str) and signature:
+            return url, signature
+        return None
+
+
+def _reduce_to_latest(entries: list[CatalogEntry]) -> list[CatalogEntry]:
+    """One entry per id: the highest version; on equal versions the later entry wins."""
+    best: dict[str, CatalogEntry] = {}
+    for entry in entries:
+        current = best.get(entry.plugin_id)
+        if current is None or entry.version >= current.version:
+            best[entry.plugin_id] = entry
+    return list(best.values())
+
+
+def _less(a: CatalogEntry, b: CatalogEntry) -> bool:
+    if a.plugin_id == b.plugin_id:
+        return a.version > b.version  # newest version first
+    return a.name_lower < b.name_lower
+
+
+def select_entries(entries: Sequence[CatalogEntry], query: MarketplaceQuery) -> list[CatalogEntry]:
+    """The entries a query returns, in order, before rendering (spec section 2)."""
+    if query.per_page == 0:
+        return []
+    kept = [entry for entry in entries if entry.visible_to(query)]
+    if not query.return_all_versions:
+        kept = _reduce_to_latest(kept)
+    if query.plugin_id:
+        kept = [entry for entry in kept if entry.plugin_id == query.plugin_id]
+    if query.filter:
+        kept = [entry for entry in kept if entry.matches(query.filter)]
+    stable_sort(kept, _less)
+    if query.per_page == ALL_PER_PAGE:
+        return kept
+    start = query.page * query.per_page
+    if start >= len(kept):
+        return []
+    return kept[start : start + query.per_page]
+
+
+def query_plugins(entries: Sequence[CatalogEntry], query: MarketplaceQuery) -> list[dict[str, Any]]:
+    """The response items of ``GET /api/v1/plugins`` as Python objects."""
+    return [entry.rendered(query.platform) for entry in select_entries(entries, query)]
+
+
+def query_plugins_json(entries: Sequence[CatalogEntry], query: MarketplaceQuery) -> bytes:
+    """The response body exactly as Go's encoder writes it (with the trailing newline)."""
+    items = select_entries(entries, query)
+    return ("[" + ",".join(e.json(query.platform) for e in items) + "]\n").encode()

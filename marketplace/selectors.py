@@ -1,0 +1,103 @@
+"""Reads of the marketplace app."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from common.errors import NotFound
+from marketplace.compat import CatalogEntry, MarketplaceQuery, query_plugins_json
+from marketplace.models import CatalogState, Plugin, Release
+
+
+def catalog_revision() -> str:
+    """The current catalog revision token (one primary-key read)."""
+    value = CatalogState.objects.filter(pk=1).values_list("revision", flat=True).first()
+    return value or ""
+
+
+@dataclass(frozen=True)
+class CatalogSnapshot:
+    revision: str
+    entries: tuple[CatalogEntry, ...]
+
+
+_lock = threading.Lock()
+_snapshot: CatalogSnapshot | None = None
+_responses: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+_MAX_RESPONSES = 512
+
+
+def _load_entries() -> tuple[CatalogEntry, ...]:
+    rows = Release.objects.order_by("position", "pk").values_list("entry", flat=True)
+    return tuple(CatalogEntry.from_entry(json.loads(t)) for t in rows.iterator(chunk_size=500))
+
+
+def catalog_snapshot() -> CatalogSnapshot:
+    """Every catalog entry in catalog order, loaded once per revision per process."""
+    global _snapshot
+    revision = catalog_revision()
+    snapshot = _snapshot
+    if snapshot is not None and snapshot.revision == revision:
+        return snapshot
+    with _lock:
+        if _snapshot is None or _snapshot.revision != revision:
+            _snapshot = CatalogSnapshot(revision=revision, entries=_load_entries())
+            _responses.clear()
+        return _snapshot
+
+
+def reset_caches() -> None:
+    """Forget the loaded catalog and cached responses of this process."""
+    global _snapshot
+    with _lock:
+        _snapshot = None
+        _responses.clear()
+
+
+def marketplace_plugins_body(*, query: MarketplaceQuery) -> bytes:
+    """The exact ``GET /api/v1/plugins`` body; cached per revision and every parameter."""
+    snapshot = catalog_snapshot()
+    key = (snapshot.revision, *query.cache_key())
+    body = _responses.get(key)
+    if body is None:
+        body = query_plugins_json(snapshot.entries, query)
+        with _lock:
+            if snapshot is _snapshot:
+                _responses[key] = body
+                while len(_responses) > _MAX_RESPONSES:
+                    _responses.popitem(last=False)
+    return body
+
+
+def plugin_get(plugin_id: str) -> Plugin:
+    try:
+        return Plugin.objects.select_related("latest_release").get(plugin_id=plugin_id)
+    except Plugin.DoesNotExist:
+        raise NotFound(f"plugin {plugin_id!r} does not exist") from None
+
+
+def release_get(plugin_id: str, version: str) -> Release:
+    try:
+        return Release.objects.select_related("plugin").get(
+            plugin__plugin_id=plugin_id, version=version
+        )
+    except Release.DoesNotExist:
+        raise NotFound(f"release {plugin_id!r} {version!r} does not exist") from None
+
+
+def plugin_list() -> QuerySet[Plugin]:
+    """Every plugin with its newest release, ready for listing."""
+    return Plugin.objects.select_related("latest_release").order_by("plugin_id")
+
+
+def release_list(*, plugin_id: str | None = None) -> QuerySet[Release]:
+    """Releases, newest version first (within a plugin); one plugin's history with ``plugin_id``."""
+    releases = Release.objects.select_related("plugin")
+    if plugin_id is not None:
+        releases = releases.filter(plugin__plugin_id=plugin_id)
+    return releases.order_by("plugin__plugin_id", "-version_key", "-position")
