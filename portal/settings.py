@@ -111,6 +111,8 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A fresh clone has no var/ folder yet, and SQLite does not create folders.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Several processes (web, worker, beat, supervisor) share the file: wait for locks instead
     # of failing, and take the write lock at BEGIN so that select_for_update-style sections
     # serialise cleanly.
