@@ -1,0 +1,10 @@
+"""The plugin runtime of the embedded host servers: supervisor, processes, health, webapp unpack.
+
+Only the supervisor process (``manage.py hostserver_supervisor``) imports this to run plugins;
+web workers never own child processes. See ``docs/hostserver.md`` ("Plugin processes").
+"""
+
+from .config import RuntimeConfig
+from .supervisor import Supervisor, SupervisorBusy, reconcile_once
+
+__all__ = ["RuntimeConfig", "Supervisor", "SupervisorBusy", "reconcile_once"]

@@ -1,0 +1,91 @@
+"""Reads and writes of the supervisor: hosts and plugins in, runtime fields of HostPlugin out.
+
+Each write is one small transaction on one row that touches only the runtime fields, so it never
+overwrites what the v4 API writes (manifest, generation, ...) in the meantime. SQLite's "database
+is locked" and a dropped PostgreSQL connection are retried briefly; the loop also survives them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
+
+from hostserver.models import HostPlugin, HostServer
+
+logger = logging.getLogger(__name__)
+
+#: The only HostPlugin fields the supervisor writes.
+RUNTIME_FIELDS = frozenset(
+    {
+        "state",
+        "error",
+        "pid",
+        "started_at",
+        "heartbeat_at",
+        "running_generation",
+        "restarts",
+        "webapp_hash",
+    }
+)
+
+T = TypeVar("T")
+
+
+def _retrying(operation: Callable[[], T], *, attempts: int = 5) -> T:
+    for attempt in range(attempts):
+        try:
+            return operation()
+        except (OperationalError, InterfaceError) as exc:
+            if attempt == attempts - 1:
+                raise
+            logger.warning("database busy or gone (%s); retrying", exc)
+            # A broken PostgreSQL connection must be dropped to be replaced.
+            if not connection.in_atomic_block:
+                close_old_connections()
+            time.sleep(0.1 * (2**attempt))
+    raise AssertionError("unreachable")
+
+
+def hosts_with_plugins() -> list[tuple[HostServer, list[HostPlugin]]]:
+    """Every host server with its installed plugins (two queries)."""
+
+    def read() -> list[tuple[HostServer, list[HostPlugin]]]:
+        hosts = list(HostServer.objects.all())
+        by_host: dict[int, list[HostPlugin]] = {host.pk: [] for host in hosts}
+        for plugin in HostPlugin.objects.all():
+            by_host.setdefault(plugin.host_id, []).append(plugin)
+        return [(host, by_host[host.pk]) for host in hosts]
+
+    return _retrying(read)
+
+
+def trusted_keys(*, host: HostServer) -> list[str]:
+    return _retrying(lambda: list(host.trusted_keys.values_list("armored", flat=True)))
+
+
+def plugin_runtime_update(*, plugin_pk: int, **fields: Any) -> bool:
+    """Write runtime fields of one plugin row; False if the row is gone (plugin removed)."""
+    unknown = set(fields) - RUNTIME_FIELDS
+    if unknown:
+        raise ValueError(f"not runtime fields: {sorted(unknown)}")
+
+    def write() -> bool:
+        with transaction.atomic():
+            return HostPlugin.objects.filter(pk=plugin_pk).update(**fields) > 0
+
+    try:
+        return _retrying(write)
+    except DatabaseError:
+        logger.exception("could not record runtime state of plugin row %s", plugin_pk)
+        return False

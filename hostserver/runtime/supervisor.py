@@ -1,0 +1,360 @@
+"""The plugin supervisor: one process that owns every plugin process of every host server.
+
+``Supervisor.reconcile_once()`` compares desired state (``PluginSettings.Enable`` and
+``PluginStates[id].Enable`` in the host's config, the row's ``generation``) with what runs, and
+activates, restarts, health-checks or stops plugins, writing ``HostPlugin``'s runtime fields.
+``run()`` calls it in a loop until asked to stop, then stops every plugin.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection
+from django.utils import timezone
+
+from hostserver.models import HostPlugin, HostServer, PluginState
+
+from . import records
+from .activation import (
+    ActivationError,
+    check_server_version,
+    has_server,
+    has_webapp,
+    select_executable,
+    unpack_webapp,
+)
+from .config import RuntimeConfig
+from .logs import PluginLog
+from .process import LaunchError, PluginProcess, find_orphans, kill_group
+from .sync import forget_plugin, sync_plugin_dir
+
+logger = logging.getLogger(__name__)
+
+Key = tuple[int, str]
+_FAILED = (PluginState.FAILED_TO_START, PluginState.FAILED_TO_STAY_RUNNING)
+
+
+class SupervisorBusy(RuntimeError):
+    """Another supervisor already owns this HOSTSERVER_ROOT."""
+
+
+@dataclass
+class Active:
+    """A plugin this supervisor activated: its process (None for webapp-only plugins)."""
+
+    plugin_pk: int
+    generation: int
+    process: PluginProcess | None
+    log: PluginLog | None
+    next_check: float
+    failed_probes: int = 0
+    restarts: list[str] = field(default_factory=list)
+
+
+def desired_enabled(host: HostServer, plugin_id: str) -> bool:
+    plugin_settings = host.config.get("PluginSettings") or {}
+    if plugin_settings.get("Enable", True) is False:
+        return False
+    state = (plugin_settings.get("PluginStates") or {}).get(plugin_id) or {}
+    return state.get("Enable") is True
+
+
+class Supervisor:
+    def __init__(self, config: RuntimeConfig | None = None, *, root: Path | None = None) -> None:
+        self.config = config or RuntimeConfig.from_settings()
+        self.root = Path(root or settings.HOSTSERVER_ROOT)
+        self.active: dict[Key, Active] = {}
+        # Activations tried for (row pk, generation): a failed one is not retried until the
+        # plugin is disabled and enabled again, reinstalled, or the supervisor restarts.
+        self.attempted: dict[Key, tuple[int, int]] = {}
+        self._lock_file: IO[str] | None = None
+        self._started = False
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def acquire(self) -> None:
+        """Take the root's lock (one supervisor per HOSTSERVER_ROOT), clean up, sync."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = (self.root / ".supervisor.lock").open("w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.close()
+            raise SupervisorBusy(f"another supervisor is running for {self.root}") from exc
+        self._lock_file = handle
+        self._kill_orphans()
+        self._startup_sync()
+        self._started = True
+
+    def _owner_prefix(self) -> str:
+        return f"{self.root.resolve()}::"
+
+    def _owner(self, host: HostServer, plugin_id: str) -> str:
+        return f"{self._owner_prefix()}{host.name}/{plugin_id}"
+
+    def _kill_orphans(self) -> None:
+        # A previous supervisor that died without stopping its plugins left them running.
+        for pgid in find_orphans(self._owner_prefix()):
+            logger.warning("stopping orphaned plugin process group %s", pgid)
+            kill_group(pgid, timeout=self.config.stop_timeout)
+
+    def _startup_sync(self) -> None:
+        for host, plugins in records.hosts_with_plugins():
+            for plugin in plugins:
+                try:
+                    sync_plugin_dir(host, plugin, only_if_missing=False)
+                except ActivationError as exc:
+                    logger.error("sync of %s/%s failed: %s", host.name, plugin.plugin_id, exc)
+                    self._fail(plugin, PluginState.FAILED_TO_START, str(exc))
+                    self.attempted[(host.pk, plugin.plugin_id)] = (plugin.pk, plugin.generation)
+                except OSError as exc:
+                    logger.exception("sync of %s/%s failed", host.name, plugin.plugin_id)
+                    self._fail(plugin, PluginState.FAILED_TO_START, f"unable to sync: {exc}")
+                    self.attempted[(host.pk, plugin.plugin_id)] = (plugin.pk, plugin.generation)
+
+    def run(self, stop: threading.Event) -> None:
+        """Reconcile every ``config.interval`` seconds until ``stop`` is set; then stop all."""
+        if not self._started:
+            self.acquire()
+        try:
+            while not stop.is_set():
+                try:
+                    self.reconcile_once()
+                except DatabaseError:
+                    # The database went away or stayed locked: keep the plugins, retry later.
+                    logger.exception("reconcile pass failed")
+                    close_old_connections()
+                stop.wait(self.config.interval)
+        finally:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        for key in list(self.active):
+            self._deactivate(key, state=PluginState.NOT_RUNNING)
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+        self._started = False
+
+    # --- reconcile ------------------------------------------------------------------------
+    def reconcile_once(self) -> None:
+        if not connection.in_atomic_block:
+            # Drop a connection that died or aged out, as a request cycle would (PostgreSQL).
+            close_old_connections()
+        seen: set[Key] = set()
+        for host, plugins in records.hosts_with_plugins():
+            for plugin in plugins:
+                key = (host.pk, plugin.plugin_id)
+                seen.add(key)
+                self._reconcile_plugin(host, plugin, key)
+        for key in [k for k in self.active if k not in seen]:
+            # Removed (row deleted): stop it and drop its webapp copy.
+            self._deactivate(key, state=None)
+        for key in [k for k in self.attempted if k not in seen]:
+            del self.attempted[key]
+
+    def _reconcile_plugin(self, host: HostServer, plugin: HostPlugin, key: Key) -> None:
+        wanted = desired_enabled(host, plugin.plugin_id)
+        act = self.active.get(key)
+        if act is not None and (
+            not wanted or act.plugin_pk != plugin.pk or act.generation != plugin.generation
+        ):
+            self._deactivate(key, state=PluginState.NOT_RUNNING if not wanted else None)
+            act = None
+        if not wanted:
+            self.attempted.pop(key, None)
+            if (
+                plugin.pid is not None
+                or plugin.running_generation
+                or plugin.state
+                in (
+                    PluginState.RUNNING,
+                    PluginState.STARTING,
+                    PluginState.STOPPING,
+                )
+            ):
+                # Mattermost keeps a failed state visible after disable; anything else is idle.
+                state = plugin.state if plugin.state in _FAILED else PluginState.NOT_RUNNING
+                records.plugin_runtime_update(
+                    plugin_pk=plugin.pk, state=state, pid=None, running_generation=0
+                )
+            return
+        if act is None:
+            if self.attempted.get(key) == (plugin.pk, plugin.generation):
+                return
+            self.attempted[key] = (plugin.pk, plugin.generation)
+            self._activate(host, plugin, key, restarts=list(plugin.restarts or []))
+            return
+        self._health_check(host, plugin, key, act)
+
+    # --- activation -----------------------------------------------------------------------
+    def _activate(
+        self, host: HostServer, plugin: HostPlugin, key: Key, *, restarts: list[str]
+    ) -> None:
+        manifest: dict[str, Any] = dict(plugin.manifest or {})
+        manifest.setdefault("id", plugin.plugin_id)
+        records.plugin_runtime_update(plugin_pk=plugin.pk, state=PluginState.STARTING)
+        process: PluginProcess | None = None
+        log: PluginLog | None = None
+        try:
+            check_server_version(manifest, host.server_version)
+            if not has_server(manifest) and not has_webapp(manifest):
+                raise ActivationError("must at least have a web app or server component")
+            sync_plugin_dir(host, plugin, only_if_missing=True)
+            plugin_dir = host.plugin_dir / plugin.plugin_id
+            webapp_hash = ""
+            if has_webapp(manifest):
+                webapp_hash = unpack_webapp(manifest, plugin_dir, host.client_dir)
+            if has_server(manifest):
+                executable = select_executable(manifest, plugin_dir)
+                log = PluginLog(
+                    host.root_dir / "logs" / f"{plugin.plugin_id}.log",
+                    max_bytes=self.config.log_max_bytes,
+                    ring_lines=self.config.log_ring_lines,
+                )
+                process = PluginProcess(
+                    executable=executable,
+                    owner=self._owner(host, plugin.plugin_id),
+                    log=log,
+                    limits=(
+                        self.config.limit_nofile,
+                        self.config.limit_fsize,
+                        self.config.limit_as,
+                    ),
+                )
+                process.start(handshake_timeout=self.config.handshake_timeout)
+        except (ActivationError, LaunchError, OSError) as exc:
+            if log is not None:
+                log.close()
+            message = str(exc) if not isinstance(exc, OSError) else f"unable to activate: {exc}"
+            logger.warning("plugin %s/%s failed to start: %s", host.name, plugin.plugin_id, message)
+            self._fail(plugin, PluginState.FAILED_TO_START, message, restarts=restarts)
+            return
+        now = timezone.now()
+        self.active[key] = Active(
+            plugin_pk=plugin.pk,
+            generation=plugin.generation,
+            process=process,
+            log=log,
+            next_check=time.monotonic() + self.config.health_interval,
+            restarts=restarts,
+        )
+        records.plugin_runtime_update(
+            plugin_pk=plugin.pk,
+            state=PluginState.RUNNING,
+            error="",
+            pid=process.pid if process else None,
+            started_at=now,
+            heartbeat_at=now,
+            running_generation=plugin.generation,
+            webapp_hash=webapp_hash,
+            restarts=restarts,
+        )
+        logger.info("plugin %s/%s is running", host.name, plugin.plugin_id)
+
+    def _fail(
+        self,
+        plugin: HostPlugin,
+        state: PluginState,
+        message: str,
+        *,
+        restarts: list[str] | None = None,
+    ) -> None:
+        fields: dict[str, Any] = {
+            "state": state,
+            "error": message,
+            "pid": None,
+            "running_generation": 0,
+        }
+        if restarts is not None:
+            fields["restarts"] = restarts
+        records.plugin_runtime_update(plugin_pk=plugin.pk, **fields)
+
+    def _deactivate(self, key: Key, *, state: PluginState | None) -> None:
+        act = self.active.pop(key, None)
+        if act is None:
+            return
+        if state is not None:
+            records.plugin_runtime_update(plugin_pk=act.plugin_pk, state=PluginState.STOPPING)
+        if act.process is not None:
+            act.process.stop(timeout=self.config.stop_timeout)
+        if act.log is not None:
+            act.log.close()
+        if state is not None:
+            records.plugin_runtime_update(
+                plugin_pk=act.plugin_pk, state=state, pid=None, running_generation=0, error=""
+            )
+        else:
+            host = HostServer.objects.filter(pk=key[0]).first()
+            if (
+                host is not None
+                and not HostPlugin.objects.filter(host=host, plugin_id=key[1]).exists()
+            ):
+                forget_plugin(host, key[1])
+
+    # --- health ---------------------------------------------------------------------------
+    def _health_check(self, host: HostServer, plugin: HostPlugin, key: Key, act: Active) -> None:
+        process = act.process
+        if process is None:
+            return  # webapp-only: nothing runs
+        if not process.alive():
+            self._failed_check(host, plugin, key, act, f"exited with code {process.exit_code()}")
+            return
+        now = time.monotonic()
+        if now < act.next_check:
+            return
+        if process.probe():
+            act.failed_probes = 0
+            act.next_check = now + self.config.health_interval
+            records.plugin_runtime_update(plugin_pk=plugin.pk, heartbeat_at=timezone.now())
+            return
+        act.failed_probes += 1
+        if act.failed_probes >= self.config.ping_fail_limit:
+            self._failed_check(host, plugin, key, act, "health check failed: no answer")
+        else:
+            # Ping again soon: a failed check is several consecutive failed pings.
+            act.next_check = now + min(1.0, self.config.health_interval)
+
+    def _failed_check(
+        self, host: HostServer, plugin: HostPlugin, key: Key, act: Active, reason: str
+    ) -> None:
+        now = timezone.now()
+        window_start = now - timedelta(seconds=self.config.restart_window)
+        restarts = [t for t in act.restarts if datetime.fromisoformat(t) >= window_start]
+        restarts.append(now.isoformat())
+        tail = act.log.tail(1) if act.log else []
+        detail = f"{reason}; last output: {tail[-1][:300]}" if tail else reason
+        logger.warning("plugin %s/%s failed: %s", host.name, plugin.plugin_id, detail)
+        self._deactivate(key, state=None)
+        if len(restarts) >= self.config.restart_limit:
+            # Mattermost clears the failure history when it gives up.
+            self._fail(
+                plugin,
+                PluginState.FAILED_TO_STAY_RUNNING,
+                f"plugin failed to stay running: {len(restarts)} failures within "
+                f"{_duration(self.config.restart_window)} ({detail})",
+                restarts=[],
+            )
+            return
+        self._activate(host, plugin, key, restarts=restarts)
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{int(seconds // 3600)}h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{int(seconds // 60)}m"
+    return f"{seconds:g}s"
+
+
+def reconcile_once(supervisor: Supervisor) -> None:
+    """One reconcile pass (the loop's body), for tests and one-shot commands."""
+    supervisor.reconcile_once()
