@@ -251,6 +251,26 @@ STARTER_TEMPLATE_FINGERPRINTS = env.str(
     "STARTER_TEMPLATE_FINGERPRINTS", default=str(VAR_DIR / "starter-template.json")
 )
 MATTERMOST_WEBHOOK_URL = env.str("MATTERMOST_WEBHOOK_URL", default="")
+# How people hear about state changes: dotted paths of certification.notifications.Notifier.
+CERTIFICATION_NOTIFIERS = env.list(
+    "CERTIFICATION_NOTIFIERS",
+    default=[
+        "certification.notifications.EmailNotifier",
+        "certification.notifications.MattermostWebhookNotifier",
+    ],
+)
+# The portal's deployer account on the host servers (a portal admin = system admin there):
+# a personal access token, or a username and password to log in with.
+CERTIFICATION_DEPLOY_TOKEN = env.str("CERTIFICATION_DEPLOY_TOKEN", default="")
+CERTIFICATION_DEPLOY_USERNAME = env.str("CERTIFICATION_DEPLOY_USERNAME", default="portal-deployer")
+CERTIFICATION_DEPLOY_PASSWORD = env.str(
+    "CERTIFICATION_DEPLOY_PASSWORD", default="" if PRODUCTION else "deployer-dev-password-0xC3"
+)
+CERTIFICATION_PLUGIN_START_TIMEOUT = env.float("CERTIFICATION_PLUGIN_START_TIMEOUT", default=60.0)
+CERTIFICATION_NIGHTLY_MAX_BYTES = env.int("CERTIFICATION_NIGHTLY_MAX_BYTES", default=100 * 2**20)
+CERTIFICATION_NIGHTLY_TIMEOUT = env.float("CERTIFICATION_NIGHTLY_TIMEOUT", default=120.0)
+# Cloning file:// and http:// git URLs is for development and tests only.
+CERTIFICATION_GIT_ALLOW_LOCAL = env.bool("CERTIFICATION_GIT_ALLOW_LOCAL", default=not PRODUCTION)
 
 # --- Email -----------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str(
