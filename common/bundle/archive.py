@@ -307,10 +307,12 @@ def scan_archive(
                 # Stream mode still appends every member to tar.members; we never look them up,
                 # and dropping them keeps memory flat for archives with many entries.
                 tar.members.clear()
-                walker.member(tar, member)
+                # Allow the member's data and the next headers; a member too large for the
+                # limits is refused by the walker before any of its data is read.
                 stream.read_limit = (
                     member.offset_data + _block(member.size) + limits.max_header_size + slack
                 )
+                walker.member(tar, member)
             _drain_after_end(tar, stream)
     except tarfile.TarError as exc:
         raise _tar_error(exc) from None
