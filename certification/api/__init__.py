@@ -1,0 +1,1 @@
+"""REST API of the certification pipeline, under /api/certification/."""
