@@ -71,8 +71,11 @@ def db_version_key(text: str) -> str:
         raw += "\x02"  # a release ranks above every pre-release of the same numbers
     else:
         parts = []
-        for kind, ident in pre:
-            parts.append("\x01" + _encode_number(ident) if kind == 0 else "\x02" + str(ident))
+        for _kind, ident in pre:
+            if isinstance(ident, int):
+                parts.append("\x01" + _encode_number(ident))
+            else:
+                parts.append("\x02" + ident)
         # "\x00" separates identifiers: lower than any identifier character, so a shorter
         # identifier set ranks first, as semver says.
         raw += "\x01" + "\x00".join(parts)

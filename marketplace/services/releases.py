@@ -31,7 +31,7 @@ from marketplace.services.catalog import (
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 _CHUNK = 1024 * 1024
 
@@ -86,7 +86,7 @@ def _hosted_entry(
 ) -> dict[str, Any]:
     plugin_id, version = manifest["id"], manifest["version"]
     homepage = manifest.get("homepage_url") or ""
-    entry = {
+    entry: dict[str, Any] = {
         "homepage_url": homepage,
         "icon_data": _icon_data_uri(icon_svg),
         "download_url": bundle_download_url(plugin_id, version),
@@ -122,7 +122,7 @@ def release_publish(
     enterprise: bool = False,
     hosting: str = "",
     certified: bool = False,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     release_notes_url: str = "",
 ) -> Release:
     """Validate a bundle, store it and its detached signature, and list it as a release.
@@ -151,7 +151,12 @@ def release_publish(
             hosting=hosting,
             release_notes_url=release_notes_url,
         )
-        signature = portal_keyring().sign_detached(path)
+        keyring = portal_keyring()
+        # A fresh installation signs its first release with a key made on the spot.
+        keyring.ensure_key(
+            name=settings.PORTAL_SIGNING_KEY_NAME, email=settings.PORTAL_SIGNING_KEY_EMAIL
+        )
+        signature = keyring.sign_detached(path)
         entry["signature"] = base64.b64encode(signature).decode()
         name = bundle_storage_name(plugin_id, version)
         stored: list[str] = []
@@ -201,7 +206,7 @@ def _delete_all(names: list[str]) -> None:
 
 
 @transaction.atomic
-def release_certify(*, plugin_id: str, version: str, actor: AbstractBaseUser | None) -> Release:
+def release_certify(*, plugin_id: str, version: str, actor: User | None) -> Release:
     """Mark a release certified (idempotent: an already certified release is returned as is)."""
     try:
         release = Release.objects.select_for_update().get(
@@ -212,7 +217,7 @@ def release_certify(*, plugin_id: str, version: str, actor: AbstractBaseUser | N
     if not release.certified:
         release.certified = True
         release.certified_at = timezone.now()
-        release.certified_by = actor  # type: ignore[assignment]
+        release.certified_by = actor
         release.save(update_fields=["certified", "certified_at", "certified_by", "modified_at"])
     return release
 
