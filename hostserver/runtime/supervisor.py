@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection, connections
 from django.utils import timezone
 
 from hostserver.models import HostPlugin, HostServer, PluginState
@@ -135,6 +135,8 @@ class Supervisor:
                 stop.wait(self.config.interval)
         finally:
             self.shutdown()
+            # The loop may run in a thread of its own: its connection is not closed by anyone else.
+            connections.close_all()
 
     def shutdown(self) -> None:
         for key in list(self.active):
