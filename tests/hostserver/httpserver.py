@@ -40,7 +40,7 @@ def http_server() -> Iterator[Server]:
     server_state: Server
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             query = parse_qs(parts.query, keep_blank_values=True)
             server_state.requests.append((parts.path, query))
