@@ -169,10 +169,13 @@ def verify_detached(
         if isinstance(data, Path):
             if not data.is_file():
                 raise InvalidInput(f"{data} is not a file")
-            # Absolute, so that a name starting with "-" can never read as a gpg option.
-            result = gpg.verify_file(str(sig_path), data_filename=str(data.resolve()))
+            data_path = data.resolve()  # absolute: a name can never read as a gpg option
         else:
-            result = gpg.verify_data(str(sig_path), data)
+            # Through a file, not gpg's stdin: gpg stops reading early on a bad signature, and
+            # the pipe writer would then fail with a broken pipe instead of a clear refusal.
+            data_path = Path(gpg.gnupghome) / "signed.data"
+            data_path.write_bytes(data)
+        result = gpg.verify_file(str(sig_path), data_filename=str(data_path))
     # Every signature packet must be good: one good signature beside a bad one is a failure.
     if not result.valid or result.problems or not result.fingerprint:
         raise InvalidInput(f"signature verification failed: {_verify_problem(result)}")

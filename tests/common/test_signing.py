@@ -7,6 +7,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,6 +90,31 @@ def test_default_key_is_rsa_3072_sign_only_because_mattermost_cannot_check_eddsa
     # Field 3: key length, field 4: algorithm (1 = RSA), field 12: capabilities.
     assert (pub[2], pub[3]) == ("3072", "1")
     assert "s" in pub[11] and "e" not in pub[11]
+
+
+def test_concurrent_first_starts_create_exactly_one_key(short_home):
+    """Web, worker and a management command starting together on a fresh machine."""
+    code = (
+        "import sys; from pathlib import Path; from common.signing import Keyring; "
+        "print(Keyring(Path(sys.argv[1])).ensure_key(name='Portal', email='p@example.invalid'))"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(short_home)],
+            cwd=repo,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [process.communicate(timeout=120) for process in processes]
+
+    assert all(process.returncode == 0 for process in processes), outputs
+    fingerprints = {out.strip() for out, _ in outputs}
+    assert len(fingerprints) == 1
+    assert len(Keyring(short_home)._secret_keys()) == 1
 
 
 def test_ed25519_key_can_be_created_on_request(other_key):
