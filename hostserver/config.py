@@ -64,12 +64,18 @@ ALIASES = {
 
 
 def portal_loopback_hosts() -> str:
-    """The portal's own host, space-separated, for ``AllowedUntrustedInternalConnections``."""
+    """The portal's own host, space-separated, for ``AllowedUntrustedInternalConnections``.
+
+    A portal on loopback is reachable as ``localhost``, ``127.0.0.1`` and ``::1`` alike (links
+    it generates use whichever its base URL names), so all three are listed then.
+    """
     hosts: list[str] = []
     for url in (settings.PORTAL_BASE_URL, settings.HOSTSERVER_BASE_URL):
         host = urlsplit(url).hostname
-        if host and host not in hosts:
-            hosts.append(host)
+        names = [host] if host else []
+        if host in ("localhost", "127.0.0.1", "::1"):
+            names = ["localhost", "127.0.0.1", "::1"]
+        hosts.extend(name for name in names if name not in hosts)
     return " ".join(hosts)
 
 
