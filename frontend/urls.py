@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path, reverse_lazy
 
 from frontend.forms import LoginForm
-from frontend.views import account, catalog, docs
+from frontend.views import account, catalog, developer, docs, hosts, reviewer
 
 app_name = "frontend"
 
@@ -14,7 +14,36 @@ _auth = "frontend/account/"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", catalog.home, name="home"),
+    path("plugins/<str:plugin_id>/", catalog.plugin_detail, name="plugin-detail"),
+    path("signing-key.asc", catalog.signing_key, name="signing-key"),
     path("api/", docs.api_docs, name="api-docs"),
+    # Developer
+    path("submissions/", developer.submission_list, name="submission-list"),
+    path("submissions/new/", developer.submission_new, name="submission-new"),
+    path("submissions/<int:pk>/", developer.submission_detail, name="submission-detail"),
+    path(
+        "submissions/<int:pk>/resubmit/",
+        developer.submission_resubmit_view,
+        name="submission-resubmit",
+    ),
+    path(
+        "submissions/<int:pk>/withdraw/",
+        developer.submission_withdraw_view,
+        name="submission-withdraw",
+    ),
+    # Reviewer
+    path("reviews/", reviewer.review_queue, name="review-queue"),
+    path("reviews/mine/", reviewer.my_reviews, name="my-reviews"),
+    path("reviews/<int:pk>/", reviewer.review_detail, name="review-detail"),
+    path("reviews/<int:pk>/decide/", reviewer.review_decide, name="review-decide"),
+    path("reviews/<int:pk>/pull-nightly/", reviewer.nightly_pull, name="nightly-pull"),
+    path("findings/<int:pk>/waive/", reviewer.finding_waive_view, name="finding-waive"),
+    # Admin: host servers
+    path("manage/hosts/", hosts.host_list, name="host-list"),
+    path("manage/hosts/<slug:name>/", hosts.host_detail, name="host-detail"),
+    path("manage/hosts/<slug:name>/connect/", hosts.host_connect, name="host-connect"),
+    path("manage/hosts/<slug:name>/action/", hosts.host_action, name="host-action"),
+    path("manage/hosts/<slug:name>/upload/", hosts.host_upload, name="host-upload"),
     # Account
     path("accounts/signup/", account.signup, name="signup"),
     path(

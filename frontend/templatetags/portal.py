@@ -119,3 +119,49 @@ def query_replace(context: template.Context, **kwargs: Any) -> str:
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def diff_lines(text: str | None) -> list[tuple[str, str]]:
+    """A unified diff as (css class, line) pairs: add, del, hunk, or '' for context."""
+    rows: list[tuple[str, str]] = []
+    for line in (text or "").splitlines():
+        if line.startswith(("+++", "---", "@@")):
+            rows.append(("hunk", line))
+        elif line.startswith("+"):
+            rows.append(("add", line))
+        elif line.startswith("-"):
+            rows.append(("del", line))
+        else:
+            rows.append(("", line))
+    return rows
+
+
+_ICON_PREFIXES = ("data:image/svg+xml;base64,", "data:image/png;base64,")
+
+
+@register.filter
+def icon_src(value: str | None) -> str:
+    """A plugin icon usable as <img src>: only data URIs of SVG/PNG (an <img> runs no script)."""
+    if value and value.startswith(_ICON_PREFIXES) and len(value) < 512 * 1024:
+        return value
+    return ""
+
+
+_AUTHOR_BADGE = {"mattermost": "info", "partner": "warn", "community": ""}
+_STAGE_BADGE = {"production": "ok", "beta": "warn", "experimental": "bad"}
+
+
+@register.filter
+def author_badge(value: str | None) -> str:
+    return _AUTHOR_BADGE.get(value or "", "")
+
+
+@register.filter
+def stage_badge(value: str | None) -> str:
+    return _STAGE_BADGE.get(value or "", "")
+
+
+@register.filter
+def title_word(value: str | None) -> str:
+    return (value or "").replace("-", " ").replace("_", " ").capitalize()

@@ -17,6 +17,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
+import certification.tasks  # noqa: F401 - registers the tasks the outbox runs eagerly in tests
 from common import roles
 
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
@@ -86,3 +87,15 @@ def client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture(scope="session")
+def portal_key() -> str:
+    """The portal's signing key (created once per test run in the throw-away GnuPG home)."""
+    from django.conf import settings
+
+    from common.signing import portal_keyring
+
+    return portal_keyring().ensure_key(
+        name=settings.PORTAL_SIGNING_KEY_NAME, email=settings.PORTAL_SIGNING_KEY_EMAIL
+    )
