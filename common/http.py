@@ -52,10 +52,11 @@ class UpstreamHTTPError(UpstreamError):
 
     code = "upstream_status"
 
-    def __init__(self, message: str, *, status_code: int, url: str) -> None:
+    def __init__(self, message: str, *, status_code: int, url: str, body: str = "") -> None:
         super().__init__(message)
         self.status_code = status_code
         self.url = url
+        self.body = body  # the start of the error page, for logs and status messages
 
 
 class UpstreamTooLarge(UpstreamError):
@@ -328,8 +329,14 @@ def _open(
     require_https: bool,
     params: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
+    method: str = "GET",
+    json_body: Any = None,
 ) -> Iterator[httpx.Response]:
-    """A streaming 2xx response for ``url`` after redirects; the errors of this module."""
+    """A streaming 2xx response for ``url`` after redirects; the errors of this module.
+
+    Only GET follows redirects: re-sending a POST body to wherever a server points is not
+    something a webhook call should do silently.
+    """
     current = _check_url(url, require_https=require_https)
     with httpx.Client(
         transport=_PolicyTransport(policy, deadline),
@@ -340,7 +347,11 @@ def _open(
         for hop in range(MAX_REDIRECTS + 1):
             left = deadline.remaining(current)
             request = client.build_request(
-                "GET", current, params=params if hop == 0 else None, timeout=httpx.Timeout(left)
+                method,
+                current,
+                params=params if hop == 0 else None,
+                json=json_body,
+                timeout=httpx.Timeout(left),
             )
             try:
                 response = client.send(request, stream=True)
@@ -351,7 +362,7 @@ def _open(
             except httpx.TransportError as exc:
                 raise UpstreamUnreachable(f"cannot reach {_safe(current)}: {exc}") from exc
             try:
-                if response.status_code in REDIRECT_STATUSES:
+                if response.status_code in REDIRECT_STATUSES and method == "GET":
                     location = response.headers.get("location")
                     if not location:
                         raise UpstreamError(
@@ -364,12 +375,26 @@ def _open(
                         f"{_safe(current)} answered HTTP {response.status_code}",
                         status_code=response.status_code,
                         url=str(current),
+                        body=_error_body(response),
                     )
                 yield response
                 return
             finally:
                 response.close()
     raise UpstreamError(f"{url} redirected more than {MAX_REDIRECTS} times")
+
+
+def _error_body(response: httpx.Response, limit: int = 2048) -> str:
+    """The first ``limit`` bytes of an error response, as text; never raises."""
+    data = bytearray()
+    try:
+        for chunk in response.iter_bytes():
+            data += chunk
+            if len(data) >= limit:
+                break
+    except (httpx.HTTPError, httpcore.TimeoutException, UpstreamError):
+        pass
+    return bytes(data[:limit]).decode("utf-8", "replace")
 
 
 def _chunks(response: httpx.Response, deadline: _Deadline, *, raw: bool) -> Iterator[bytes]:
@@ -485,3 +510,40 @@ def get_json(
             return json.loads(body)
         except ValueError as exc:
             raise UpstreamError(f"{_safe(response.url)} did not answer with JSON: {exc}") from exc
+
+
+def post_json(
+    url: str,
+    payload: Any,
+    *,
+    timeout: float | None = None,
+    policy: AddressPolicy | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Any:
+    """POST ``payload`` as JSON; the decoded JSON answer, or ``None`` when it is not JSON.
+
+    Redirects are not followed (a 3xx answer is an ``UpstreamHTTPError``). Meant for webhooks
+    and small API calls.
+    """
+    deadline = _Deadline(settings.OUTBOUND_TIMEOUT_SECONDS if timeout is None else timeout)
+    with _open(
+        url,
+        policy=policy or AddressPolicy.from_settings(),
+        deadline=deadline,
+        require_https=False,
+        headers={"Accept": "application/json", **(headers or {})},
+        method="POST",
+        json_body=payload,
+    ) as response:
+        _check_length(response, MAX_JSON_BYTES)
+        body = bytearray()
+        for chunk in _chunks(response, deadline, raw=False):
+            body += chunk
+            if len(body) > MAX_JSON_BYTES:
+                raise UpstreamTooLarge(f"{_safe(response.url)} answered with too large a body")
+        if "json" not in response.headers.get("content-type", ""):
+            return None
+        try:
+            return json.loads(body)
+        except ValueError:
+            return None

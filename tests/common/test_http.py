@@ -27,6 +27,7 @@ from common.http import (
     address_refusal,
     download,
     get_json,
+    post_json,
 )
 
 BODY = bytes(range(256)) * 400  # 102,400 bytes
@@ -52,6 +53,25 @@ class Handler(BaseHTTPRequestHandler):
             return route(parts.path, query)
         except (BrokenPipeError, ConnectionResetError):
             return None
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        self.server.requests.append((self.path, dict(self.headers)))
+        path = urlsplit(self.path).path
+        if path == "/echo":
+            return self.send_body(
+                200, json.dumps({"got": json.loads(body)}).encode(), "application/json"
+            )
+        if path == "/webhook":
+            return self.send_body(200, b"ok", "text/plain")
+        if path == "/moved":
+            self.send_response(307)
+            self.send_header("Location", "/echo")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        return self.send_body(400, b'{"message": "bad payload"}', "application/json")
 
     def send_body(self, status, body, content_type="application/octet-stream", length=True):
         self.send_response(status)
@@ -506,3 +526,39 @@ def test_get_json_refuses_loopback_by_policy(server):
 def test_get_json_times_out(server):
     with pytest.raises(UpstreamTimeout):
         get_json(f"{server.base}/stall", policy=LOOPBACK_OK, timeout=0.5)
+
+
+# --- post_json -------------------------------------------------------------------------------
+
+
+def test_post_json_sends_the_payload_and_decodes_the_answer(server):
+    answer = post_json(f"{server.base}/echo", {"text": "hello", "n": 1}, policy=LOOPBACK_OK)
+
+    assert answer == {"got": {"text": "hello", "n": 1}}
+    assert server.requests[-1][1]["Content-Type"] == "application/json"
+
+
+def test_post_json_to_a_plain_text_webhook_returns_none(server):
+    assert post_json(f"{server.base}/webhook", {"text": "hi"}, policy=LOOPBACK_OK) is None
+
+
+def test_post_json_error_keeps_the_start_of_the_error_body(server):
+    with pytest.raises(UpstreamHTTPError) as excinfo:
+        post_json(f"{server.base}/other", {"x": 1}, policy=LOOPBACK_OK)
+
+    assert excinfo.value.status_code == 400
+    assert "bad payload" in excinfo.value.body
+
+
+def test_post_json_does_not_follow_redirects(server):
+    with pytest.raises(UpstreamHTTPError) as excinfo:
+        post_json(f"{server.base}/moved", {"x": 1}, policy=LOOPBACK_OK)
+
+    assert excinfo.value.status_code == 307
+    assert [path for path, _ in server.requests] == ["/moved"]
+
+
+def test_post_json_refuses_loopback_by_policy(server):
+    with pytest.raises(InvalidInput, match="loopback"):
+        post_json(f"{server.base}/echo", {"x": 1}, policy=AddressPolicy(allow_private=False))
+    assert server.requests == []
