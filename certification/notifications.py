@@ -70,7 +70,8 @@ class MattermostWebhookNotifier:
         # Until common.http grows post_json: the same address policy through its transport.
         import httpx
 
-        transport = http._PolicyTransport(http.AddressPolicy.from_settings())
+        policy = http.AddressPolicy.from_settings()
+        transport = http._PolicyTransport(policy, http._Deadline(10.0))
         with httpx.Client(transport=transport, timeout=10.0, trust_env=False) as client:
             response = client.post(url, json=payload)
         if response.status_code >= 300:

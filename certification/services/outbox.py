@@ -37,6 +37,8 @@ def _send(pending_id: int) -> bool:
     if pending is None:
         return True
     if _eager():
+        import certification.tasks  # noqa: F401  (registers the tasks with the app)
+
         # Unit tests run tasks inline: mark first, then let the task's errors propagate.
         PendingTask.objects.filter(pk=pending_id).update(sent_at=timezone.now(), attempts=1)
         current_app.tasks[pending.task_name].apply_async(kwargs=pending.kwargs)
