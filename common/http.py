@@ -165,7 +165,8 @@ class AddressPolicy:
                 if address not in permitted:
                     permitted.append(address)
             else:
-                refused.append(f"{address} is a {reason} address")
+                kind, _, why = reason.partition(" (")
+                refused.append(f"{address} is a {kind} address" + (f" ({why}" if why else ""))
         if not permitted:
             raise InvalidInput(
                 f"refusing to connect to {host}: {'; '.join(refused)}. Outbound requests to "

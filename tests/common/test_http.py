@@ -291,6 +291,31 @@ def test_download_refuses_loopback_when_private_addresses_are_off(server):
     assert dest.getvalue() == b""
 
 
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("[::1]", "::1"),
+        ("[::ffff:127.0.0.1]", "::ffff:127.0.0.1"),
+        ("2130706433", "127.0.0.1"),  # 127.0.0.1 as one decimal number
+        ("0x7f.1", "127.0.0.1"),  # inet_aton's hex and short forms
+        ("127.1", "127.0.0.1"),
+        ("[fe80::1]", "fe80::1"),
+        ("[::]", "::"),
+        ("0", "0.0.0.0"),
+    ],
+)
+def test_disguised_loopback_forms_are_refused(server, host, address):
+    port = server.server_address[1]
+
+    with pytest.raises(
+        InvalidInput, match=r"is a (loopback|link-local|unspecified) address"
+    ) as excinfo:
+        download(f"http://{host}:{port}/bundle", io.BytesIO(), policy=AddressPolicy())
+
+    assert address in str(excinfo.value)
+    assert server.requests == []
+
+
 def test_download_policy_defaults_to_the_settings(server, settings):
     settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES = False
     settings.OUTBOUND_ALLOWED_ADDRESSES = []
