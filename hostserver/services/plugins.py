@@ -250,7 +250,8 @@ def _commit_install(
                 for key, value in fields.items():
                     setattr(existing, key, value)
                 existing.generation += 1
-                existing.save()
+                # Only the install's fields: the supervisor writes state/pid/error concurrently.
+                existing.save(update_fields=[*fields, "generation", "updated_at"])
                 plugin = existing
             # Last step, still inside the transaction: swap the extracted tree into place.
             locked.plugin_dir.mkdir(parents=True, exist_ok=True)
