@@ -43,7 +43,15 @@ class ScanResult:
 
 
 def find_tool(name: str) -> str:
-    """A scanner's executable: next to the running Python (the venv) first, then PATH."""
+    """A scanner's executable: ``settings.CERTIFICATION_SCANNER_PATHS[name]`` if set, else
+    next to the running Python (the venv), else PATH."""
+    from django.conf import settings
+
+    configured = getattr(settings, "CERTIFICATION_SCANNER_PATHS", {}).get(name)
+    if configured:
+        if not (Path(configured).is_file() and os.access(configured, os.X_OK)):
+            raise ScannerError(f"{name} is not installed at {configured}")
+        return str(configured)
     beside = Path(sys.executable).parent / name
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
