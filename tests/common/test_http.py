@@ -7,7 +7,10 @@ import hashlib
 import io
 import ipaddress
 import json
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -587,3 +590,40 @@ def test_post_json_refuses_loopback_by_policy(server):
     with pytest.raises(InvalidInput, match="loopback"):
         post_json(f"{server.base}/echo", {"x": 1}, policy=AddressPolicy(allow_private=False))
     assert server.requests == []
+
+
+# --- TLS -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory) -> Iterator[Server]:
+    """An HTTPS server with a self-signed certificate no CA vouches for."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    folder = tmp_path_factory.mktemp("tls")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem"),
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    server = Server("127.0.0.1")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_tls_certificates_are_verified_even_though_the_socket_targets_an_address(tls_server):
+    port = tls_server.server_address[1]
+    dest = io.BytesIO()
+
+    with pytest.raises(UpstreamUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
+        download(f"https://localhost:{port}/bundle", dest, policy=LOOPBACK_OK, require_https=True)
+
+    assert dest.getvalue() == b""
