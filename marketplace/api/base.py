@@ -9,7 +9,7 @@ from django.http import HttpResponseNotModified
 from django.utils.http import quote_etag
 from rest_framework import permissions
 from rest_framework.exceptions import APIException
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -66,7 +66,7 @@ class CatalogView(APIView):
     """Base of the catalog views: conditional GET by ETag and one error mapping."""
 
     throttle_classes = [CatalogAnonThrottle, UserRateThrottle]
-    pagination_class = CatalogPagination
+    pagination_class: type[BasePagination] | None = CatalogPagination
     permission_classes = [CanPublish]
 
     def handle_exception(self, exc: Exception) -> Response:
