@@ -53,12 +53,31 @@ class SigningError(RuntimeError):
     """The portal could not produce a signature: a server-side fault, not the caller's."""
 
 
+def _agent_socket(home: Path) -> str:
+    """Where gpg-agent would put its socket for ``home`` (gpg may use /run/user/... instead)."""
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed binary, argument list, no shell
+            [GPGCONF_BINARY, "--homedir", str(home), "--list-dirs", "agent-socket"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return str(home / "S.gpg-agent.browser")
+    # The longest socket name gpg-agent creates beside the one listed.
+    return result.stdout.strip().replace("S.gpg-agent", "S.gpg-agent.browser")
+
+
 def _check_home_length(home: Path) -> None:
-    if len(str(home)) > _MAX_HOME_PATH:
+    if len(str(home)) <= _MAX_HOME_PATH:
+        return
+    socket_path = _agent_socket(home)
+    if len(socket_path) >= 108:
         raise ValueError(
-            f"GnuPG home {home} is {len(str(home))} characters long; gpg-agent's socket inside it "
-            f"would exceed the 108-byte unix socket limit. Use a path of at most "
-            f"{_MAX_HOME_PATH} characters (PORTAL_GNUPG_HOME)."
+            f"GnuPG home {home} is too long: gpg-agent's socket {socket_path} would exceed the "
+            f"108-byte unix socket limit. Use a path of at most {_MAX_HOME_PATH} characters "
+            f"(PORTAL_GNUPG_HOME)."
         )
 
 
