@@ -96,3 +96,15 @@ def plugin_page(*, plugin_id: str) -> tuple[Plugin, list[Release], Release | Non
     releases = list(mkt_selectors.release_list(plugin_id=plugin_id))
     certified = next((r for r in releases if r.certified), None)
     return plugin, releases, certified
+
+
+def group_members() -> list[tuple[str, list[User]]]:
+    """Each role group with its members, in the order of ``common.roles.ALL_GROUPS``."""
+    from common import roles
+
+    members: dict[str, list[User]] = {name: [] for name in roles.ALL_GROUPS}
+    for user in User.objects.filter(groups__name__in=roles.ALL_GROUPS).prefetch_related("groups"):
+        for group in user.groups.all():
+            if group.name in members and user not in members[group.name]:
+                members[group.name].append(user)
+    return [(name, sorted(users, key=lambda u: u.username)) for name, users in members.items()]

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path, reverse_lazy
 
 from frontend.forms import LoginForm
-from frontend.views import account, catalog, developer, docs, hosts, reviewer
+from frontend.views import account, admin, catalog, developer, docs, hosts, reviewer
 
 app_name = "frontend"
 
@@ -38,6 +38,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("reviews/<int:pk>/decide/", reviewer.review_decide, name="review-decide"),
     path("reviews/<int:pk>/pull-nightly/", reviewer.nightly_pull, name="nightly-pull"),
     path("findings/<int:pk>/waive/", reviewer.finding_waive_view, name="finding-waive"),
+    # Admin
+    path("manage/", admin.admin_home, name="admin-home"),
+    path("manage/members/add/", admin.member_add, name="member-add"),
+    path("manage/members/remove/", admin.member_remove, name="member-remove"),
+    path("manage/signing-key/", admin.signing_key_create, name="signing-key-create"),
+    path("manage/dashboard/", admin.dashboard, name="dashboard"),
     # Admin: host servers
     path("manage/hosts/", hosts.host_list, name="host-list"),
     path("manage/hosts/<slug:name>/", hosts.host_detail, name="host-detail"),
