@@ -151,12 +151,15 @@ def plugin_install(
     signature: bytes | None = None,
     force: bool = False,
     verify: bool = False,
+    expected_id: str | None = None,
 ) -> HostPlugin:
     """Install the ``.tar.gz`` at ``bundle`` on ``host``; Mattermost's ``installPlugin``.
 
     Without ``force`` only a new id installs (400 ``app.plugin.install_id.app_error``); with
     ``force`` an installed plugin is replaced and its ``generation`` bumped so the supervisor
     restarts it. ``verify`` checks ``signature`` against the host's trusted keys first.
+    ``expected_id`` refuses a bundle whose id differs (a marketplace entry must not be able to
+    overwrite another installed plugin).
     The caller keeps ownership of ``bundle`` (it is copied, never moved).
     """
     if verify:
@@ -173,6 +176,13 @@ def plugin_install(
         plugin_id = str(info.plugin_id).lower()
         if not is_valid_plugin_id(plugin_id):
             raise _invalid_id(f"id={plugin_id!r}")
+        if expected_id is not None and plugin_id != expected_id.lower():
+            raise AppError(
+                "app.plugin.install_marketplace_plugin.app_error",
+                f"Failed to install marketplace plugin: the downloaded bundle is plugin "
+                f"{plugin_id!r}, not {expected_id!r}.",
+                500,
+            )
         manifest = dict(info.manifest)
         manifest["id"] = plugin_id
         webapp_hash = _webapp_hash(staged, manifest)

@@ -262,6 +262,13 @@ def marketplace_install(*, host: HostServer, plugin_id: str) -> HostPlugin:
             error_id="app.plugin.install_marketplace_plugin.app_error",
             status=500,
         )
-        return plugin_install(host=host, bundle=dest, signature=signature, force=True, verify=True)
+        return plugin_install(
+            host=host,
+            bundle=dest,
+            signature=signature,
+            force=True,
+            verify=True,
+            expected_id=plugin_id,
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)

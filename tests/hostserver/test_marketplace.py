@@ -291,3 +291,23 @@ def test_first_admin_visit(api, host, anon_api):
     assert api.get("/plugins/marketplace/first_admin_visit").json()["value"] == "true"
     response = anon_api.post("/plugins/marketplace/first_admin_visit", {})
     assert_app_error(response, 403, "api.context.permissions.app_error")
+
+
+def test_install_of_a_bundle_with_another_id_is_refused(api, host, market, trusted, make_bundle):
+    api.upload(make_bundle("com.example.victim"))
+    bundle = make_bundle("com.example.victim", version="6.6.6")
+    _entry(
+        market,
+        bundle,
+        plugin_id="com.example.decoy",
+        name="Decoy",
+        signature=trusted.sign_detached(bundle),
+    )
+    response = api.post("/plugins/marketplace", {"id": "com.example.decoy"})
+    assert_app_error(response, 500, "app.plugin.install_marketplace_plugin.app_error")
+    plugin = HostPlugin.objects.get()
+    assert (plugin.plugin_id, plugin.version, plugin.generation) == (
+        "com.example.victim",
+        "1.0.0",
+        1,
+    )

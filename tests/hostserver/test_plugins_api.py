@@ -242,3 +242,25 @@ def test_webapp_is_public_and_lists_active_webapp_plugins(api, anon_api, host, m
             },
         }
     ]
+
+
+def test_broken_multipart_body_is_400(api, host):
+    response = api.client.post(
+        api.base + "/plugins",
+        b'--xyz\r\nContent-Disposition: form-data; name="plugin"; filename="p"\r\n\r\nabc',
+        content_type="multipart/form-data; boundary=",
+        headers=api._headers(None),
+    )
+    assert response.status_code == 400
+    assert response.json()["id"].startswith("api.plugin.upload.")
+    assert not HostPlugin.objects.exists()
+
+
+def test_raw_body_without_multipart_is_no_file(api, make_bundle):
+    response = api.client.post(
+        api.base + "/plugins",
+        make_bundle(),
+        content_type="application/gzip",
+        headers=api._headers(None),
+    )
+    assert_app_error(response, 400, "api.plugin.upload.no_file.app_error")
