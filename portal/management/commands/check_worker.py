@@ -23,11 +23,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--timeout", type=float, default=60.0, help="seconds to wait (default 60)"
         )
+        parser.add_argument(
+            "--queue", default="default", help="queue to send the ping to (default: default)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         token = secrets.token_hex(8)
         started = time.monotonic()
-        worker_ping.apply_async(kwargs={"token": token}, queue="default")
+        worker_ping.apply_async(kwargs={"token": token}, queue=options["queue"])
         deadline = started + options["timeout"]
         while time.monotonic() < deadline:
             ran_at = cache.get(WORKER_PING_KEY.format(token=token))
@@ -40,5 +43,5 @@ class Command(BaseCommand):
             time.sleep(0.2)
         raise CommandError(
             f"no worker ran the ping task within {options['timeout']:.0f}s: is a Celery worker "
-            "consuming the 'default' queue of this broker?"
+            f"consuming the {options['queue']!r} queue of this broker?"
         )
