@@ -99,6 +99,15 @@ def test_check_deploy_passes_with_production_settings(production_env):
     assert "no issues" in result.stdout
 
 
+def test_check_deploy_finds_no_security_issue(production_env):
+    # Narrower than the test above: only Django's security checks, which settings alone decide
+    # (the full run also includes the API schema checks of every app).
+    result = manage(production_env, "check", "--deploy", "--tag", "security")
+
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "security." not in result.stderr + result.stdout
+
+
 def test_check_deploy_catches_a_weakened_production_setting(production_env):
     # Proof that the test above runs the deploy checks: turning one protection off fails them.
     production_env["SECURE_SSL_REDIRECT"] = "false"
