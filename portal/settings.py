@@ -229,6 +229,9 @@ OUTBOUND_ALLOW_PRIVATE_ADDRESSES = env.bool(
 OUTBOUND_ALLOWED_ADDRESSES = env.list("OUTBOUND_ALLOWED_ADDRESSES", default=[])
 OUTBOUND_TIMEOUT_SECONDS = env.float("OUTBOUND_TIMEOUT_SECONDS", default=30.0)
 OUTBOUND_MAX_DOWNLOAD_BYTES = env.int("OUTBOUND_MAX_DOWNLOAD_BYTES", default=200 * 1024 * 1024)
+# Extra CA certificates (PEM file) trusted for outbound https, e.g. an internal CA that signs
+# a private Mattermost server's certificate; certifi's and the system's CAs are always trusted.
+OUTBOUND_CA_BUNDLE = env.str("OUTBOUND_CA_BUNDLE", default="")
 
 # --- Host servers ----------------------------------------------------------------------------
 HOSTSERVER_ROOT = Path(env.str("HOSTSERVER_ROOT", default=str(VAR_DIR / "hostservers")))
