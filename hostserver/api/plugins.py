@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 
-from hostserver import errors, manifests, selectors, services
+from hostserver import errors, selectors, services
 from hostserver.api.base import Context, Reply, endpoint, status_ok
 from hostserver.errors import AppError
 from hostserver.manifests import client_manifest, manifest_json, plugin_status_json
@@ -79,9 +79,8 @@ def _install_uploaded(ctx: Context, upload_file: UploadedFile, *, force: bool) -
 def install_from_url(ctx: Context) -> Reply:
     require_uploads(ctx.host, upload=False)
     ctx.require_permission(WRITE)
+    # A missing URL fails in the downloader, as in Mattermost (400 download_failed).
     url = ctx.request.GET.get("plugin_download_url", "")
-    if not url:
-        raise errors.invalid_url_param("plugin_download_url")
     force = _parse_bool(ctx.request.GET.get("force", ""))
     plugin = services.plugin_install_from_url(host=ctx.host, url=url, force=force)
     return Reply(manifest_json(plugin.manifest), status=201)
@@ -143,14 +142,8 @@ def disable(ctx: Context) -> Reply:
 
 
 def _query_bool(ctx: Context, name: str) -> bool:
-    raw = ctx.request.GET.get(name, "")
-    if raw == "":
-        return False
-    if raw in ("1", "t", "T", "TRUE", "true", "True"):
-        return True
-    if raw in ("0", "f", "F", "FALSE", "false", "False"):
-        return False
-    raise _marshal_error(f"{name}={raw!r} is not a boolean")
+    # Mattermost ignores ParseBool errors here: anything unparsable is false.
+    return _parse_bool(ctx.request.GET.get(name, ""))
 
 
 def _marshal_error(why: str) -> AppError:
@@ -186,15 +179,13 @@ def marketplace_post(ctx: Context) -> Reply:
     require_marketplace(ctx.host)
     ctx.require_permission(WRITE)
     body = ctx.json_body()
-    plugin_id = body.get("id") if isinstance(body, dict) else None
-    if not isinstance(plugin_id, str) or not plugin_id:
+    plugin_id = body.get("id", "") if isinstance(body, dict) else None
+    if not isinstance(plugin_id, str):
         raise AppError(
             "app.plugin.marketplace_plugin_request.app_error",
             "Unable to decode the marketplace plugin request.",
             501,
         )
-    if not manifests.is_valid_plugin_id(plugin_id):
-        raise errors.invalid_body_param("id")
     plugin = services.marketplace_install(host=ctx.host, plugin_id=plugin_id.lower())
     return Reply(manifest_json(plugin.manifest), status=201)
 

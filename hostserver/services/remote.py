@@ -22,6 +22,7 @@ from common.http import AddressPolicy, download, get_json
 from hostserver import config as mmconfig
 from hostserver import errors
 from hostserver.errors import AppError
+from hostserver.manifests import is_valid_plugin_id
 from hostserver.models import HostPlugin, HostServer
 from hostserver.services.plugins import plugin_install, scratch_dir
 
@@ -78,6 +79,8 @@ def _download_failed(
 
 def download_bundle(*, host: HostServer, url: str, dest: Path, error_id: str, status: int) -> None:
     """Download ``url`` into ``dest`` under the host's rules, or raise an AppError saying why."""
+    if not url:
+        raise _download_failed("no plugin_download_url given", error_id, status)
     if not url.startswith(("http://", "https://")):
         raise _download_failed(f"invalid url {url!r}", error_id, status)
     insecure_ok = bool(mmconfig.plugin_setting(host.config, "AllowInsecureDownloadURL"))
@@ -236,7 +239,9 @@ def marketplace_install(*, host: HostServer, plugin_id: str) -> HostPlugin:
         500,
         detail=f"plugin_id={plugin_id}",
     )
-    if not mmconfig.plugin_setting(host.config, "EnableRemoteMarketplace"):
+    # An id that cannot exist is not worth a request (and never reaches the query string).
+    valid_id = is_valid_plugin_id(plugin_id)
+    if not valid_id or not mmconfig.plugin_setting(host.config, "EnableRemoteMarketplace"):
         raise not_found
     entries = marketplace_fetch(host=host, plugin_id=plugin_id)
     if not entries:

@@ -263,8 +263,9 @@ def test_install_with_undecodable_signature_is_501(api, host, market, make_bundl
     _nothing_installed(host)
 
 
-def test_install_of_unknown_plugin_is_500_not_found(api, host, market):
-    response = api.post("/plugins/marketplace", {"id": "com.example.none"})
+@pytest.mark.parametrize("body", [{"id": "com.example.none"}, {}, {"id": "../../x"}])
+def test_install_of_unknown_plugin_is_500_not_found(api, host, market, body):
+    response = api.post("/plugins/marketplace", body)
     assert_app_error(response, 500, "app.plugin.marketplace_plugins.not_found.app_error")
 
 
