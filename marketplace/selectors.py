@@ -29,7 +29,10 @@ class CatalogSnapshot:
 _lock = threading.Lock()
 _snapshot: CatalogSnapshot | None = None
 _responses: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
-_MAX_RESPONSES = 512
+_responses_bytes = 0
+# Cached response bodies of this process, oldest dropped first. A full catalog with icons is
+# about 1.5 MB per body, so the budget is in bytes, not in entries.
+_RESPONSES_BUDGET = 32 * 1024 * 1024
 
 
 def _load_entries() -> tuple[CatalogEntry, ...]:
@@ -39,7 +42,7 @@ def _load_entries() -> tuple[CatalogEntry, ...]:
 
 def catalog_snapshot() -> CatalogSnapshot:
     """Every catalog entry in catalog order, loaded once per revision per process."""
-    global _snapshot
+    global _snapshot, _responses_bytes
     revision = catalog_revision()
     snapshot = _snapshot
     if snapshot is not None and snapshot.revision == revision:
@@ -48,29 +51,33 @@ def catalog_snapshot() -> CatalogSnapshot:
         if _snapshot is None or _snapshot.revision != revision:
             _snapshot = CatalogSnapshot(revision=revision, entries=_load_entries())
             _responses.clear()
+            _responses_bytes = 0
         return _snapshot
 
 
 def reset_caches() -> None:
     """Forget the loaded catalog and cached responses of this process."""
-    global _snapshot
+    global _snapshot, _responses_bytes
     with _lock:
         _snapshot = None
         _responses.clear()
+        _responses_bytes = 0
 
 
 def marketplace_plugins_body(*, query: MarketplaceQuery) -> bytes:
     """The exact ``GET /api/v1/plugins`` body; cached per revision and every parameter."""
+    global _responses_bytes
     snapshot = catalog_snapshot()
     key = (snapshot.revision, *query.cache_key())
     body = _responses.get(key)
     if body is None:
         body = query_plugins_json(snapshot.entries, query)
         with _lock:
-            if snapshot is _snapshot:
+            if snapshot is _snapshot and key not in _responses:
                 _responses[key] = body
-                while len(_responses) > _MAX_RESPONSES:
-                    _responses.popitem(last=False)
+                _responses_bytes += len(body)
+                while _responses_bytes > _RESPONSES_BUDGET and _responses:
+                    _responses_bytes -= len(_responses.popitem(last=False)[1])
     return body
 
 

@@ -117,3 +117,36 @@ def test_cached_responses_differ_for_every_parameter(client: Client) -> None:
         "https://example.org/a-1.0.0.tar.gz",
         "https://linux",
     )
+
+
+def test_tie_rule_follows_the_imported_file_order(client: Client) -> None:
+    catalog_import(
+        data=dump([make_entry("a", "1.0.0+b", name="B"), make_entry("a", "1.0.0+a", name="A")])
+    )
+    served = json.loads(client.get("/api/v1/plugins").content)
+    assert [e["manifest"]["name"] for e in served] == ["A"]  # the later entry of the file
+
+
+def test_return_all_versions_lists_a_duplicated_release_once(client: Client) -> None:
+    catalog_import(data=dump([make_entry("a", "1.0.0"), make_entry("a", "1.0.0", name="Later")]))
+    served = json.loads(client.get("/api/v1/plugins?return_all_versions=true").content)
+    assert [e["manifest"]["name"] for e in served] == ["Later"]
+
+
+def test_a_mattermost_server_query_with_every_parameter(client: Client) -> None:
+    catalog_import(
+        data=dump(
+            [
+                make_entry("a", "1.0.0", min_server_version="9.0.0"),
+                make_entry("a", "2.0.0", min_server_version="10.0.0"),
+                make_entry("e", "1.0.0", enterprise=True),
+            ]
+        )
+    )
+    query = (
+        "page=0&filter=&server_version=9.11.0&enterprise_plugins=false&cloud=false"
+        "&build_enterprise_ready=false&local_only=false&remote_only=false&platform=linux-arm64"
+        "&plugin_id=&return_all_versions=false"
+    )
+    served = json.loads(client.get(f"/api/v1/plugins?{query}").content)
+    assert [(e["manifest"]["id"], e["manifest"]["version"]) for e in served] == [("a", "1.0.0")]
