@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+import certifi
 import httpcore
 import httpx
 from django.conf import settings
@@ -255,13 +256,23 @@ class _PolicyBackend(httpcore.SyncBackend):
         raise last_error
 
 
+def _ssl_context() -> ssl.SSLContext:
+    """certifi's CAs, the system's, and ``OUTBOUND_CA_BUNDLE`` if set; hostnames checked."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    context.load_default_certs()
+    bundle = getattr(settings, "OUTBOUND_CA_BUNDLE", "")
+    if bundle:
+        context.load_verify_locations(cafile=bundle)
+    return context
+
+
 class _PolicyTransport(httpx.HTTPTransport):
     def __init__(self, policy: AddressPolicy, deadline: _Deadline) -> None:
         super().__init__(retries=0, trust_env=False)
         # httpx offers no public hook for the network backend; the pool it builds is replaced
         # with the same settings plus ours (pinned httpx/httpcore versions in requirements).
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=_ssl_context(),
             max_connections=10,
             max_keepalive_connections=0,
             network_backend=_PolicyBackend(policy, deadline),

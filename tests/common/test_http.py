@@ -156,6 +156,7 @@ class Server(ThreadingHTTPServer):
     def __init__(self, host: str):
         super().__init__((host, 0), Handler)
         self.requests: list[tuple[str, dict]] = []
+        self.cert_path = None
 
     @property
     def base(self) -> str:
@@ -612,6 +613,7 @@ def tls_server(tmp_path_factory) -> Iterator[Server]:
     context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
     server = Server("127.0.0.1")
     server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.cert_path = folder / "cert.pem"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -627,3 +629,55 @@ def test_tls_certificates_are_verified_even_though_the_socket_targets_an_address
         download(f"https://localhost:{port}/bundle", dest, policy=LOOPBACK_OK, require_https=True)
 
     assert dest.getvalue() == b""
+
+
+def test_https_download_with_a_trusted_internal_ca(tls_server, settings):
+    settings.OUTBOUND_CA_BUNDLE = str(tls_server.cert_path)
+    tls_server.requests.clear()
+    port = tls_server.server_address[1]
+    dest = io.BytesIO()
+
+    result = download(
+        f"https://localhost:{port}/bundle", dest, policy=LOOPBACK_OK, require_https=True
+    )
+
+    assert dest.getvalue() == BODY
+    assert result.url == f"https://localhost:{port}/bundle"
+    assert tls_server.requests[-1][1]["Host"] == f"localhost:{port}"
+
+
+def test_certificate_is_checked_against_the_url_name_not_the_connected_address(
+    tls_server, settings, monkeypatch
+):
+    """The socket goes to 127.0.0.1 (in the certificate), but the URL names another host."""
+    settings.OUTBOUND_CA_BUNDLE = str(tls_server.cert_path)
+    port = tls_server.server_address[1]
+    real_getaddrinfo = socket.getaddrinfo
+    monkeypatch.setattr(
+        http.socket,
+        "getaddrinfo",
+        lambda host, *a, **kw: real_getaddrinfo(
+            "127.0.0.1" if host == "other-name.example" else host, *a, **kw
+        ),
+    )
+
+    with pytest.raises(UpstreamUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
+        download(f"https://other-name.example:{port}/bundle", io.BytesIO(), policy=LOOPBACK_OK)
+
+
+def test_https_redirect_to_plain_http_is_refused_when_https_is_required(
+    tls_server, server, settings
+):
+    settings.OUTBOUND_CA_BUNDLE = str(tls_server.cert_path)
+    port = tls_server.server_address[1]
+    target = f"{server.base}/bundle"
+
+    with pytest.raises(InvalidInput, match="https URL is required"):
+        download(
+            f"https://localhost:{port}/redirect-to?url={target}",
+            io.BytesIO(),
+            policy=LOOPBACK_OK,
+            require_https=True,
+        )
+
+    assert server.requests == []
