@@ -101,6 +101,23 @@ def _free_loopback_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _stop_with_parent_hook() -> Any:
+    """A pre-exec hook that has the kernel stop the child if pytest dies without finalizers.
+
+    Everything is looked up in the parent: the child, between fork and exec, only makes the
+    one prctl call (no imports, no locks).
+    """
+    import ctypes
+    import signal
+
+    try:
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig, sigterm = 1, int(signal.SIGTERM)
+    return lambda: prctl(pr_set_pdeathsig, sigterm)
+
+
 @pytest.fixture(scope="session")
 def moto_s3_endpoint(tmp_path_factory) -> Iterator[S3Endpoint]:
     """A real ``moto_server`` process on a free loopback port, for the whole test session."""
@@ -116,6 +133,7 @@ def moto_s3_endpoint(tmp_path_factory) -> Iterator[S3Endpoint]:
                 [str(binary), "-H", "127.0.0.1", "-p", str(port)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=_stop_with_parent_hook(),
             )
         deadline = time.monotonic() + 30
         while process.poll() is None and time.monotonic() < deadline:
