@@ -42,7 +42,6 @@ _PLACEHOLDER_TYPES = frozenset({"generated", "text", "longtext", "number", "user
 _OPTION_TYPES = frozenset({"radio", "dropdown"})
 
 _SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_BaseLoader: type = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 
 def _reject(reason: str) -> BundleRejected:
@@ -218,11 +217,27 @@ def _json_compatible(value: Any, raw: Any, where: str) -> Any:
     raise _reject(f"{where}: YAML type {type(value).__name__} is not supported in a manifest")
 
 
+def _node_text(node: yaml.Node | None) -> Any:
+    """The document as plain lists, dicts and the source text of every scalar."""
+    if isinstance(node, yaml.ScalarNode):
+        return node.value
+    if isinstance(node, yaml.SequenceNode):
+        return [_node_text(item) for item in node.value]
+    if isinstance(node, yaml.MappingNode):
+        return {_node_text(key): _node_text(value) for key, value in node.value}
+    return None
+
+
 def _parse_yaml(data: bytes, filename: str) -> tuple[Any, Any]:
     try:
         _check_no_aliases(data, filename)
-        typed = yaml.load(data, Loader=_SafeLoader)  # noqa: S506 - a safe loader
-        raw = yaml.load(data, Loader=_BaseLoader)  # noqa: S506 - strings only, safe
+        # Only the safe loader builds values; the node tree gives the source text of each
+        # scalar (what yaml.v2 puts in a string field). libyaml's versions when available.
+        if yaml.__with_libyaml__:
+            typed = yaml.load(data, Loader=yaml.CSafeLoader)
+        else:  # pragma: no cover - PyYAML wheels ship libyaml
+            typed = yaml.safe_load(data)
+        raw = _node_text(yaml.compose(data, Loader=_SafeLoader))
     except yaml.YAMLError as exc:
         reason = " ".join(str(exc).split())
         raise _reject(f"{filename} is not valid YAML: {reason[:300]}") from None

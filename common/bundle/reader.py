@@ -152,8 +152,9 @@ def _info(
         if icon is None:
             icon = load_icon(icon_path)
     prefix = f"{scan.root}/" if scan.root else ""
+    cut = len(prefix)
     files = tuple(
-        dataclasses.replace(entry, path=entry.path[len(prefix) :])
+        ArchiveFile(entry.path[cut:], entry.size, entry.mode)
         for entry in scan.files.values()
         if entry.path.startswith(prefix)
     )
@@ -204,31 +205,42 @@ class _DirectorySink:
     """Writes entries under ``base``: regular files and directories only, modes 0755/0644."""
 
     def __init__(self, base: Path) -> None:
-        self.base = base
         self.real_base = base.resolve()
+        self._dirs: dict[str, Path] = {"": self.real_base}  # created and checked
 
-    def _target(self, path: str) -> Path:
-        target = self.base.joinpath(*path.split("/"))
-        # A real containment check on the resolved parent, not a string prefix test: nothing
-        # we write is a link, but the check must not depend on that.
-        if not target.parent.resolve().is_relative_to(self.real_base):
-            raise BundleRejected(Check.PARENT_PATH, f"{path!r} would be written outside the target")
-        return target
+    def _directory(self, relative: str) -> Path:
+        """Create ``relative`` (and its parents) under the base; return its absolute path."""
+        known = self._dirs.get(relative)
+        if known is not None:
+            return known
+        parent, _, name = relative.rpartition("/")
+        absolute = self._directory(parent) / name
+        with contextlib.suppress(FileExistsError):
+            absolute.mkdir(0o755)
+        # A real containment check on the resolved directory, not a string prefix test:
+        # nothing we write is a link, but the check must not depend on that.
+        real = absolute.resolve()
+        if not real.is_relative_to(self.real_base) or not real.is_dir():
+            raise BundleRejected(
+                Check.PARENT_PATH, f"{relative!r} would be written outside the target"
+            )
+        absolute.chmod(0o755)
+        self._dirs[relative] = absolute
+        return absolute
 
     def directory(self, path: str) -> None:
-        target = self._target(path)
-        target.mkdir(mode=0o755, parents=True, exist_ok=True)
-        target.chmod(0o755)
+        self._directory(path)
 
     def file(self, entry: ArchiveFile, content: IO[bytes]) -> None:
-        target = self._target(entry.path)
-        target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        parent, _, name = entry.path.rpartition("/")
+        target = self._directory(parent) / name
         mode = 0o755 if entry.executable else 0o644
+        # O_EXCL + O_NOFOLLOW: never overwrite, never write through a link.
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(target, flags, mode)
         with os.fdopen(fd, "wb") as out:
+            os.fchmod(fd, mode)  # the umask may have removed bits
             shutil.copyfileobj(content, out, _COPY_CHUNK)
-        target.chmod(mode)  # the umask may have removed bits
 
 
 def _make_parents(directory: Path) -> list[Path]:
