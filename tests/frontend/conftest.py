@@ -41,6 +41,10 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         if os.environ.get("PORTAL_REQUIRE_BROWSER") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
+    # Playwright's sync API keeps an event loop running in the test thread for the whole
+    # session: Django must allow its ORM there (set, not restored, because database teardown
+    # of the last browser test happens after function-scoped fixtures are undone).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
@@ -99,3 +103,24 @@ def portal_key() -> str:
     return portal_keyring().ensure_key(
         name=settings.PORTAL_SIGNING_KEY_NAME, email=settings.PORTAL_SIGNING_KEY_EMAIL
     )
+
+
+@pytest.fixture
+def browser_env(browser_type_launch_args: dict[str, Any]) -> None:
+    """Request first in browser tests: skips (or fails) without Chromium before any set-up,
+    and allows Django's ORM beside Playwright's event loop."""
+
+
+def login(page: Any, base_url: str, username: str, password: str = PASSWORD) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    assert "/accounts/login/" not in page.url, page.content()[:2000]
+
+
+def shot(page: Any, directory: Path, name: str, *, full_page: bool = True) -> Path:
+    path = directory / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
