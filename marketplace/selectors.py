@@ -7,11 +7,13 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from common.errors import NotFound
 from marketplace.compat import CatalogEntry, MarketplaceQuery, query_plugins_json
-from marketplace.models import CatalogState, Plugin, Release
+from marketplace.compat.labels import BETA, COMMUNITY, ENTERPRISE, EXPERIMENTAL, PARTNER
+from marketplace.models import AuthorType, CatalogState, Plugin, Release, ReleaseStage
+from marketplace.versions import db_version_key
 
 
 def catalog_revision() -> str:
@@ -97,9 +99,81 @@ def release_get(plugin_id: str, version: str) -> Release:
         raise NotFound(f"release {plugin_id!r} {version!r} does not exist") from None
 
 
-def plugin_list() -> QuerySet[Plugin]:
-    """Every plugin with its newest release, ready for listing."""
-    return Plugin.objects.select_related("latest_release").order_by("plugin_id")
+# The computed labels (spec section 5) and the release fields they come from.
+_LABEL_RULES: dict[str, dict[str, object]] = {
+    PARTNER["name"]: {"author_type": AuthorType.PARTNER},
+    COMMUNITY["name"]: {"author_type": AuthorType.COMMUNITY},
+    BETA["name"]: {"release_stage": ReleaseStage.BETA},
+    EXPERIMENTAL["name"]: {"release_stage": ReleaseStage.EXPERIMENTAL},
+    ENTERPRISE["name"]: {"enterprise": True},
+}
+
+
+def release_label_q(name: str, prefix: str = "") -> Q:
+    """Releases carrying a label: computed from their fields, or stored in imported data.
+
+    ``prefix`` reaches the release through a relation, e.g. ``"latest_release__"``.
+    """
+    stored = Q(**{f"{prefix}label_names__contains": f"|{name}|"})
+    rule = _LABEL_RULES.get(name)
+    if rule is None:
+        return stored
+    return Q(**{f"{prefix}{key}": value for key, value in rule.items()}) | stored
+
+
+def release_compatible_q(server_version: str, prefix: str = "") -> Q:
+    """Releases whose min_server_version is at most ``server_version``, by semver precedence.
+
+    Raises ``InvalidInput`` when ``server_version`` is not a semantic version.
+    """
+    key = db_version_key(server_version)
+    return Q(**{f"{prefix}min_server_version_key": ""}) | Q(
+        **{f"{prefix}min_server_version_key__lte": key}
+    )
+
+
+def plugin_list(
+    *,
+    search: str = "",
+    author_type: str = "",
+    release_stage: str = "",
+    hosting: str | None = None,
+    enterprise: bool | None = None,
+    label: str = "",
+    certified: bool | None = None,
+    compatible_with: str = "",
+) -> QuerySet[Plugin]:
+    """Plugins with their newest release, ready for listing.
+
+    Field filters apply to the newest release; ``certified`` to any release (one certified
+    release makes a certified plugin) and ``compatible_with`` to any release (some version
+    installs on that server).
+    """
+    plugins = Plugin.objects.select_related("latest_release").order_by("plugin_id")
+    if search:
+        text = search.strip()
+        plugins = plugins.filter(
+            Q(plugin_id__icontains=text) | Q(name__icontains=text) | Q(description__icontains=text)
+        )
+    if author_type:
+        plugins = plugins.filter(latest_release__author_type=author_type)
+    if release_stage:
+        plugins = plugins.filter(latest_release__release_stage=release_stage)
+    if hosting is not None:
+        plugins = plugins.filter(latest_release__hosting=hosting)
+    if enterprise is not None:
+        plugins = plugins.filter(latest_release__enterprise=enterprise)
+    if label:
+        plugins = plugins.filter(release_label_q(label, prefix="latest_release__"))
+    if certified is not None:
+        any_certified = Exists(Release.objects.filter(plugin=OuterRef("pk"), certified=True))
+        plugins = plugins.filter(any_certified) if certified else plugins.exclude(any_certified)
+    if compatible_with:
+        compatible = Release.objects.filter(
+            release_compatible_q(compatible_with), plugin=OuterRef("pk")
+        )
+        plugins = plugins.filter(Exists(compatible))
+    return plugins
 
 
 def release_list(*, plugin_id: str | None = None) -> QuerySet[Release]:

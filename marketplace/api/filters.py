@@ -4,38 +4,13 @@ from __future__ import annotations
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
-from marketplace.compat.labels import BETA, COMMUNITY, ENTERPRISE, EXPERIMENTAL, PARTNER
 from marketplace.models import AuthorType, Plugin, Release, ReleaseStage
-from marketplace.versions import db_version_key, is_valid_version
+from marketplace.selectors import release_compatible_q, release_label_q
+from marketplace.versions import is_valid_version
 
-# The computed labels and the release fields they come from.
-_LABEL_RULES: dict[str, dict[str, object]] = {
-    PARTNER["name"]: {"author_type": AuthorType.PARTNER},
-    COMMUNITY["name"]: {"author_type": AuthorType.COMMUNITY},
-    BETA["name"]: {"release_stage": ReleaseStage.BETA},
-    EXPERIMENTAL["name"]: {"release_stage": ReleaseStage.EXPERIMENTAL},
-    ENTERPRISE["name"]: {"enterprise": True},
-}
 _HOSTING_CHOICES = [("any", "Any host"), ("on-prem", "On-prem only"), ("cloud", "Cloud only")]
-
-
-def label_q(name: str, prefix: str = "") -> Q:
-    """Releases carrying a label: computed from their fields, or stored in imported data."""
-    stored = Q(**{f"{prefix}label_names__contains": f"|{name}|"})
-    rule = _LABEL_RULES.get(name)
-    if rule is None:
-        return stored
-    return Q(**{f"{prefix}{key}": value for key, value in rule.items()}) | stored
-
-
-def compatible_q(server_version: str, prefix: str = "") -> Q:
-    """Releases whose min_server_version is at most ``server_version`` (semver, not text)."""
-    key = db_version_key(server_version)
-    return Q(**{f"{prefix}min_server_version_key": ""}) | Q(
-        **{f"{prefix}min_server_version_key__lte": key}
-    )
 
 
 def _validate_version(value: str) -> None:
@@ -74,10 +49,10 @@ class ReleaseFilter(django_filters.FilterSet):
         return queryset.filter(hosting="" if value == "any" else value)
 
     def filter_label(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(label_q(value))
+        return queryset.filter(release_label_q(value))
 
     def filter_compatible(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(compatible_q(value))
+        return queryset.filter(release_compatible_q(value))
 
 
 class PluginFilter(django_filters.FilterSet):
@@ -107,8 +82,8 @@ class PluginFilter(django_filters.FilterSet):
         return queryset.filter(Exists(certified)) if value else queryset.exclude(Exists(certified))
 
     def filter_label(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(label_q(value, prefix="latest_release__"))
+        return queryset.filter(release_label_q(value, prefix="latest_release__"))
 
     def filter_compatible(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        compatible = Release.objects.filter(compatible_q(value), plugin=OuterRef("pk"))
+        compatible = Release.objects.filter(release_compatible_q(value), plugin=OuterRef("pk"))
         return queryset.filter(Exists(compatible))
