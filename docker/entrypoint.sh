@@ -1,6 +1,6 @@
 #!/bin/sh
 # Entry point of the portal image. The first argument is the role:
-#   migrate     apply migrations and ensure the signing key (run once per deployment, before the rest)
+#   migrate     migrations, the signing key, the default host servers (once per deployment, first)
 #   web         gunicorn on :8000
 #   worker      Celery worker (all queues unless CELERY_QUEUES says otherwise)
 #   beat        Celery beat with the database scheduler (run exactly one)
@@ -17,6 +17,7 @@ case "$role" in
   migrate)
     python manage.py migrate --noinput
     python manage.py portal_key ensure
+    python manage.py hostserver_ensure
     python manage.py check --deploy --fail-level ERROR
     ;;
   web)
