@@ -220,6 +220,8 @@ class _Walker:
             raise BundleRejected(
                 Check.ENTRY_COUNT, f"the archive has more than {limits.max_entries} entries"
             )
+        if member.size < 0:
+            raise BundleRejected(Check.TAR, f"entry {member.name!r} has a negative size")
         path = normalize_name(member.name, limits)
         _check_type(member, path)
         if member.isdir():

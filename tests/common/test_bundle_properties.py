@@ -21,7 +21,7 @@ from common.bundle.webapp import _FNV64_OFFSET, _FNV64_PRIME, _MASK64, fnv1a_64
 from common.errors import BundleRejected
 from common.versions import compare_versions, version_key
 
-from .conftest import VALID_FILES, VALID_MANIFEST, raw_tar, tar_entry, tar_gz
+from .conftest import VALID_FILES, VALID_MANIFEST, raw_tar, tar_blocks, tar_entry, tar_gz
 
 PROPERTY_SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -324,3 +324,31 @@ def test_fnv_hash_matches_the_definition_and_can_be_chunked(data: bytes, split: 
         expected = ((expected ^ byte) * _FNV64_PRIME) & _MASK64
     assert fnv1a_64(data) == expected
     assert fnv1a_64(data[split:], fnv1a_64(data[:split])) == expected
+
+
+def _with_checksum(header: bytearray) -> bytes:
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header)
+
+
+@PROPERTY_SETTINGS
+@given(
+    header=st.binary(min_size=512, max_size=512),
+    body=st.binary(max_size=2048),
+    typeflag=st.sampled_from(list(b"0123456789DgKLMNSVxXZ\0")),
+)
+def test_random_tar_headers_with_valid_checksums_only_raise_bundle_rejected(
+    header: bytes, body: bytes, typeflag: int
+) -> None:
+    block = bytearray(header)
+    block[156] = typeflag
+    block[257:263] = b"ustar\0"  # make tarfile take it for a real header more often
+    data = tar_blocks([tar_entry("p/plugin.json", '{"id": "abc", "name": "A"}')])
+    data += _with_checksum(block) + body + bytes(-len(body) % 512) + bytes(1024)
+    with tempfile.TemporaryDirectory() as outer:
+        try:
+            extract_bundle(io.BytesIO(gzip.compress(data)), Path(outer) / "t", strict=False)
+        except BundleRejected as exc:
+            assert exc.check
+            assert os.listdir(outer) == []
