@@ -46,6 +46,9 @@ _SCRATCH_OPTIONS = [*_BASE_OPTIONS, "--no-autostart", "--trust-model", "always"]
 # SHA-256 is what every OpenPGP implementation Mattermost might use understands.
 _DIGEST = "SHA256"
 _MAX_SIGNATURE_BYTES = 64 * 1024
+# gpg's validity letters for keys that must not sign: invalid (e.g. created in the future),
+# revoked, expired, disabled, never valid.
+_UNUSABLE_VALIDITY = frozenset({"i", "r", "e", "d", "n"})
 _MAX_KEY_BYTES = 1024 * 1024
 
 
@@ -218,7 +221,11 @@ class Keyring:
         if not self.home.is_dir():
             return []
         keys = self._gpg().list_keys(secret=True)
-        usable = [k for k in keys if k.get("trust") not in {"r", "e", "d"}]
+        usable = [
+            k
+            for k in keys
+            if k.get("trust") not in _UNUSABLE_VALIDITY and "s" in str(k.get("cap", "")).lower()
+        ]
         # The newest key signs: adding a key is how the portal rotates to it.
         return sorted(usable, key=lambda k: int(k.get("date") or 0), reverse=True)
 
@@ -246,6 +253,16 @@ class Keyring:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _generate(self, *, name: str, email: str, key_type: KeyType) -> str:
+        try:
+            return self._generate_once(name=name, email=email, key_type=key_type)
+        except SigningError:
+            if key_type == "rsa3072":
+                raise
+            # A gpg built without ed25519 support: RSA signs everywhere.
+            logger.warning("gpg could not create an ed25519 key; creating RSA 3072 instead")
+            return self._generate_once(name=name, email=email, key_type="rsa3072")
+
+    def _generate_once(self, *, name: str, email: str, key_type: KeyType) -> str:
         if key_type == "ed25519":
             algorithm = ["Key-Type: EDDSA", "Key-Curve: ed25519"]
         else:

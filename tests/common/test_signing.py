@@ -117,6 +117,34 @@ def test_concurrent_first_starts_create_exactly_one_key(short_home):
     assert len(Keyring(short_home)._secret_keys()) == 1
 
 
+def _add_key_with_cli(home: Path, uid: str, usage: str, created: str) -> None:
+    home.mkdir(mode=0o700, exist_ok=True)
+    subprocess.run(
+        ["gpg", "--homedir", str(home), "--batch", "--pinentry-mode", "loopback",
+         "--passphrase", "", "--faked-system-time", created,
+         "--quick-gen-key", uid, "rsa3072", usage, "never"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+
+
+def test_the_newest_signing_key_signs_and_non_signing_keys_are_ignored(short_home):
+    keyring = Keyring(short_home)
+    _add_key_with_cli(short_home, "Portal 2020 <p1@example.invalid>", "sign", "20200101T000000")
+    first = keyring.fingerprint()
+    assert first is not None
+
+    _add_key_with_cli(short_home, "Certify Only <c@example.invalid>", "cert", "20230101T000000")
+    assert keyring.fingerprint() == first
+
+    # Rotation: a newer signing key takes over; the certify-only key stays out of it.
+    _add_key_with_cli(short_home, "Portal 2022 <p2@example.invalid>", "sign", "20220101T000000")
+    second = keyring.fingerprint()
+    assert second not in {None, first}
+    assert keyring.ensure_key(name="Portal", email="portal@example.invalid") == second
+    assert verify_detached(DATA, keyring.sign_detached(DATA), [keyring.export_public()]) == second
+
+
 def test_ed25519_key_can_be_created_on_request(other_key):
     listing = subprocess.run(
         ["gpg", "--homedir", str(other_key.home), "--batch", "--with-colons", "--list-keys"],
