@@ -36,7 +36,8 @@ XHR = "XMLHttpRequest"
 SESSION_COOKIE = "MMAUTHTOKEN"
 USER_COOKIE = "MMUSERID"
 CSRF_COOKIE = "MMCSRF"
-MULTIPART_OVERHEAD = 512
+# Mattermost caps request bodies at the configured size plus bytes.MinRead (512).
+BODY_SLACK = 512
 
 
 @dataclass
@@ -63,6 +64,8 @@ class Context:
     session: HostToken | None = None
     token: str = ""
     token_location: str = ""
+    # Set when a cookie carried an invalid session: the answer clears MMAUTHTOKEN.
+    clear_session_cookie: bool = False
 
     @property
     def user(self) -> Any:
@@ -157,11 +160,13 @@ def error_reply(exc: BaseException) -> AppError:
     return AppError("api.context.internal_error.app_error", "Internal Server Error", 500)
 
 
-def _error_response(err: AppError, request_id: str) -> JsonResponse:
+def _error_response(err: AppError, request_id: str, *, developer: bool = False) -> JsonResponse:
+    """The AppError body; ``detailed_error`` only in developer mode, as Mattermost does (our
+    messages already say why a request failed)."""
     body = {
         "id": err.error_id,
         "message": err.message,
-        "detailed_error": err.detail,
+        "detailed_error": err.detail if developer else "",
         "request_id": request_id,
         "status_code": err.http_status,
     }
@@ -192,6 +197,7 @@ def _authenticate(ctx: Context, options: Options) -> Reply | None:
     session = token_find(host=ctx.host, token=token)
     if session is None:
         if options.require_session:
+            ctx.clear_session_cookie = location == "cookie"
             raise errors.session_expired("invalid or expired token")
         return None
     if location == "query":
@@ -203,12 +209,9 @@ def _authenticate(ctx: Context, options: Options) -> Reply | None:
         )
     ctx.session = session
     method = ctx.request.method or "GET"
-    csrf_checked = (
-        location == "cookie"
-        and options.require_session
-        and not options.trust_requester
-        and method != "GET"
-    )
+    # As in Mattermost, every handler that is not "trust requester" checks CSRF for cookie
+    # sessions on non-GET requests, whether or not it requires a session.
+    csrf_checked = location == "cookie" and not options.trust_requester and method != "GET"
     if csrf_checked and not _csrf_ok(ctx, session):
         ctx.session = None
         raise errors.session_expired("Appears to be a CSRF attempt")
@@ -234,7 +237,7 @@ def _check_body_size(ctx: Context, options: Options) -> None:
         length = 0
     if options.file_api:
         limit = int(ctx.host.config.get("FileSettings", {}).get("MaxFileSize") or 0)
-        limit = (limit or 104857600) + MULTIPART_OVERHEAD
+        limit = (limit or 104857600) + BODY_SLACK
         if length > limit:
             raise AppError(
                 "api.plugin.upload.file_too_large.app_error",
@@ -244,7 +247,7 @@ def _check_body_size(ctx: Context, options: Options) -> None:
             )
         return
     limit = int(ctx.host.config.get("ServiceSettings", {}).get("MaximumPayloadSizeBytes") or 0)
-    if limit and length > limit:
+    if limit and length > limit + BODY_SLACK:
         raise errors.body_too_large(limit)
 
 
@@ -252,6 +255,10 @@ def _finish(
     response: HttpResponse, *, request: HttpRequest, request_id: str, host: HostServer | None
 ) -> HttpResponse:
     response["X-Request-ID"] = request_id
+    # Mattermost's fixed security headers on every API response.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Referrer-Policy"] = "no-referrer"
+    response["Permissions-Policy"] = ""
     if host is not None:
         response["X-Version-ID"] = version_id(host)
     if request.method == "GET":
@@ -311,10 +318,12 @@ def route(**handlers: Handler) -> Callable[..., HttpResponse]:
             response = _to_response(ctx, handler(ctx))
         except Exception as exc:  # Every failure becomes an AppError body; see error_reply.
             err = error_reply(exc)
-            response = _error_response(err, request_id)
-            if err.error_id == "api.context.session_expired.app_error" and (
-                ctx is not None and ctx.token_location == "cookie"  # noqa: S105
-            ):
+            developer = bool(
+                host_obj is not None
+                and host_obj.config.get("ServiceSettings", {}).get("EnableDeveloper")
+            )
+            response = _error_response(err, request_id, developer=developer)
+            if ctx is not None and ctx.clear_session_cookie:
                 response.delete_cookie(SESSION_COOKIE, path=f"/hosts/{host}")
         return _finish(response, request=request, request_id=request_id, host=host_obj)
 

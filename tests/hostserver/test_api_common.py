@@ -22,6 +22,8 @@ def test_ping_is_public_with_mattermost_headers(anon_api, host):
     assert response["X-Version-ID"].startswith(f"{host.server_version}.{host.server_version}.")
     assert response["X-Version-ID"].endswith(".false")
     assert response["Expires"] == "0"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "no-referrer"
     body = response.json()
     assert body["status"] == "OK"
     assert {"AndroidLatestVersion", "AndroidMinVersion", "IosLatestVersion"} <= set(body)

@@ -127,11 +127,28 @@ def test_cookie_session_get_needs_no_csrf(host, admin_user):
 
 
 def test_cookie_session_post_without_csrf_is_401(host, admin_user):
+    host.config["ServiceSettings"]["EnableDeveloper"] = True  # to see detailed_error
+    host.save()
     api, _ = _cookie_client(host, admin_user)
     response = api.post("/users/me/tokens", {"description": "x"})
     body = assert_app_error(response, 401, "api.context.session_expired.app_error")
     assert "CSRF" in body["detailed_error"]
     assert not HostToken.objects.filter(kind=HostToken.Kind.PERSONAL).exists()
+
+
+def test_csrf_applies_to_handlers_without_session_requirement_too(host, admin_user):
+    api, csrf = _cookie_client(host, admin_user)
+    response = api.post("/plugins/marketplace/first_admin_visit", {})
+    assert_app_error(response, 401, "api.context.session_expired.app_error")
+    host.refresh_from_db()
+    assert host.first_admin_visit_marketplace is False
+    response = api.post("/plugins/marketplace/first_admin_visit", {}, {"X-CSRF-Token": csrf})
+    assert response.status_code == 200
+
+
+def test_detailed_error_only_in_developer_mode(host, admin_user):
+    response = Api(host, "x" * 26).get("/users/me")
+    assert response.json()["detailed_error"] == ""
 
 
 def test_cookie_session_post_with_csrf_header_passes(host, admin_user):
