@@ -151,6 +151,9 @@ def _info(
         icon = scan.captured.get(icon_path)
         if icon is None:
             icon = load_icon(icon_path)
+        if icon is not None and b"<svg" not in icon[:4096].lower():
+            # Mattermost's marketplace labels it SVG regardless; bitmaps will not render.
+            warnings.append(f"icon {manifest['icon_path']!r} does not look like an SVG image")
     prefix = f"{scan.root}/" if scan.root else ""
     cut = len(prefix)
     files = tuple(

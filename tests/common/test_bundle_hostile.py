@@ -107,6 +107,15 @@ def _bomb() -> bytes:
     )
 
 
+def _negative_size() -> bytes:
+    info, _ = tar_entry("p/neg.bin")
+    header = bytearray(info.tobuf(tarfile.GNU_FORMAT))
+    header[124:136] = b"\xff" * 12  # base-256 encoding of -1
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header)
+    return gzip.compress(tar_blocks(_head()) + bytes(header) + bytes(4096))
+
+
 def _many_entries() -> bytes:
     return tar_gz([*_head(), *(tar_entry(f"p/f{i}.txt", "x") for i in range(20))])
 
@@ -215,6 +224,7 @@ CASES: list[tuple[str, Callable[[], bytes], str, BundleLimits | None]] = [
     ("too-many-entries", _many_entries, "entry_count", SMALL),
     ("total-size", with_entries(tar_entry("p/big.txt", "y" * 5000)), "total_size", SMALL),
     ("file-size", _huge_declared_file, "file_size", None),
+    ("negative-size", _negative_size, "tar", None),
     ("bundle-size", with_entries(tar_entry("p/rand", os.urandom(4096))), "bundle_size", SMALL),
     ("compression-bomb", _bomb, "compression_ratio", None),
     ("manifest-size", _big_manifest, "manifest_size", None),

@@ -261,3 +261,16 @@ def test_gnu_format_archive_is_read() -> None:
         fmt=tarfile.GNU_FORMAT,
     )
     assert read_bundle(io.BytesIO(data)).plugin_id == "abc"
+
+
+def test_icon_that_is_not_svg_gives_a_warning() -> None:
+    manifest = {"id": "abc", "name": "A", "icon_path": "icon.png"}
+    data = tar_gz(
+        [
+            tar_entry("p/plugin.json", json.dumps(manifest)),
+            tar_entry("p/icon.png", b"\x89PNG\r\n\x1a\n"),
+        ]
+    )
+    info = read_bundle(io.BytesIO(data))
+    assert info.icon_svg == b"\x89PNG\r\n\x1a\n"
+    assert info.warnings == ("icon 'icon.png' does not look like an SVG image",)
