@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils import timezone
 
 from certification.models import Deployment, DeploymentPurpose, JobStatus
 from certification.services import jobs
-from common.errors import UpstreamError
+from common import roles
+from common.errors import InvalidInput, UpstreamError
 from common.mattermost import (
     STATE_FAILED_TO_START,
     STATE_FAILED_TO_STAY_RUNNING,
@@ -134,3 +137,26 @@ def _finish(deployment_id: int, status: str, state: str, message: str) -> Deploy
         status=status, plugin_state=state, message=message, finished_at=timezone.now()
     )
     return Deployment.objects.get(pk=deployment_id)
+
+
+@transaction.atomic
+def deployer_ensure() -> AbstractBaseUser:
+    """The portal's deployer account: a portal admin (system admin on the host servers) with
+    the credentials from settings. Idempotent; a changed password in settings is applied."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    username = settings.CERTIFICATION_DEPLOY_USERNAME
+    password = settings.CERTIFICATION_DEPLOY_PASSWORD
+    if not username or not password:
+        raise InvalidInput("set CERTIFICATION_DEPLOY_USERNAME and CERTIFICATION_DEPLOY_PASSWORD")
+    user_model = get_user_model()
+    user, _created = user_model.objects.get_or_create(
+        username=username, defaults={"email": f"{username}@plugin-portal.invalid"}
+    )
+    if not user.check_password(password) or not user.is_active:
+        user.set_password(password)
+        user.is_active = True
+        user.save(update_fields=["password", "is_active"])
+    user.groups.add(Group.objects.get_or_create(name=roles.PORTAL_ADMINS)[0])  # type: ignore[attr-defined]
+    return user

@@ -170,3 +170,29 @@ def force_status(submission: Submission, status: str, **fields: Any) -> Submissi
     Submission.objects.filter(pk=submission.pk).update(status=status, **fields)
     submission.refresh_from_db()
     return submission
+
+
+# --- live fixtures: the portal on a real port, the default host servers with the real
+# supervisor, the deployer account, a file server for nightly builds -------------------------
+
+from tests.hostserver.runtime import live as _live  # noqa: E402
+
+server_bundle = _live.server_bundle
+file_server = _live.file_server
+live_roots = _live.live_roots
+supervisor_thread = _live.supervisor_thread
+HOSTS = ["ci-extensions", "ci-extensions-release", "community"]
+
+
+@pytest.fixture
+def live_hosts(live_server, settings, live_roots, supervisor_thread, portal_keyring) -> Any:
+    from certification.services.deployments import deployer_ensure
+    from hostserver.services import host_ensure_defaults
+
+    settings.PORTAL_BASE_URL = live_server.url
+    settings.HOSTSERVER_BASE_URL = live_server.url
+    settings.HOSTSERVER_DEFAULT_NAMES = HOSTS
+    settings.CERTIFICATION_PLUGIN_START_TIMEOUT = 20.0
+    hosts = host_ensure_defaults()
+    deployer_ensure()
+    return {h.name: h for h in hosts}

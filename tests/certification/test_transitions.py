@@ -159,7 +159,9 @@ def test_failed_scan_blocks_approval(in_release_review, core):
     assert not Review.objects.exists()
 
 
-def test_qa_then_pm_ux_certifies_and_publishes_in_the_catalog(submit, qa, pm, client):
+def test_qa_then_pm_ux_certifies_and_publishes_in_the_catalog(
+    submit, qa, pm, client, portal_keyring
+):
     from marketplace.selectors import release_get
 
     s = force_status(submit(), Status.QA)
@@ -177,7 +179,7 @@ def test_qa_then_pm_ux_certifies_and_publishes_in_the_catalog(submit, qa, pm, cl
     assert len(pending("deploy_task")) == 1
 
 
-def test_pm_ux_certifies_a_version_already_listed_uncertified(submit, pm):
+def test_pm_ux_certifies_a_version_already_listed_uncertified(submit, pm, portal_keyring):
     import io
 
     from marketplace.selectors import release_get
@@ -205,7 +207,7 @@ def test_pm_ux_approval_rolls_back_when_publishing_fails(submit, pm):
     assert not release_list(plugin_id=s.plugin_id).exists()
 
 
-def test_plugin_listed_in_the_catalog_by_someone_else_cannot_be_submitted(submit):
+def test_plugin_listed_in_the_catalog_by_someone_else_cannot_be_submitted(submit, portal_keyring):
     import io
 
     from marketplace.services import release_publish
