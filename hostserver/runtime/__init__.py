@@ -6,5 +6,6 @@ web workers never own child processes. See ``docs/hostserver.md`` ("Plugin proce
 
 from .config import RuntimeConfig
 from .supervisor import Supervisor, SupervisorBusy, reconcile_once
+from .wake import notify_supervisor
 
-__all__ = ["RuntimeConfig", "Supervisor", "SupervisorBusy", "reconcile_once"]
+__all__ = ["RuntimeConfig", "Supervisor", "SupervisorBusy", "notify_supervisor", "reconcile_once"]

@@ -36,6 +36,7 @@ from .config import RuntimeConfig
 from .logs import PluginLog
 from .process import LaunchError, PluginProcess, find_orphans, kill_group
 from .sync import forget_plugin, sync_plugin_dir
+from .wake import WakeSocket
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class Supervisor:
         # plugin is disabled and enabled again, reinstalled, or the supervisor restarts.
         self.attempted: dict[Key, tuple[int, int]] = {}
         self._lock_file: IO[str] | None = None
+        self._wake: WakeSocket | None = None
         self._started = False
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -90,6 +92,7 @@ class Supervisor:
             handle.close()
             raise SupervisorBusy(f"another supervisor is running for {self.root}") from exc
         self._lock_file = handle
+        self._wake = WakeSocket(self.root)
         self._kill_orphans()
         self._startup_sync()
         self._started = True
@@ -132,7 +135,10 @@ class Supervisor:
                     # The database went away or stayed locked: keep the plugins, retry later.
                     logger.exception("reconcile pass failed")
                     close_old_connections()
-                stop.wait(self.config.interval)
+                if not stop.is_set() and self._wake is not None:
+                    self._wake.wait(self.config.interval)
+                else:
+                    stop.wait(self.config.interval)
         finally:
             self.shutdown()
             # The loop may run in a thread of its own: its connection is not closed by anyone else.
@@ -141,6 +147,9 @@ class Supervisor:
     def shutdown(self) -> None:
         for key in list(self.active):
             self._deactivate(key, state=PluginState.NOT_RUNNING)
+        if self._wake is not None:
+            self._wake.close()
+            self._wake = None
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None

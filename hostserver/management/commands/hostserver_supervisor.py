@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from hostserver.runtime import RuntimeConfig, Supervisor, SupervisorBusy
+from hostserver.runtime import RuntimeConfig, Supervisor, SupervisorBusy, notify_supervisor
 
 
 class Command(BaseCommand):
@@ -49,6 +49,8 @@ class Command(BaseCommand):
         def on_signal(signum: int, frame: FrameType | None) -> None:
             self.stdout.write(f"signal {signum}: stopping all plugins")
             stop.set()
+            # Interrupt the loop's sleep at once.
+            notify_supervisor(supervisor.root)
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)

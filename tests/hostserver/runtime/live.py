@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from common.bundle.build import build_bundle
-from hostserver.runtime import RuntimeConfig, Supervisor
+from hostserver.runtime import RuntimeConfig, Supervisor, notify_supervisor
 
 from . import plugins
 from .conftest import EXE
@@ -45,6 +45,7 @@ def supervisor_thread(live_roots: Path) -> Iterator[Supervisor]:
     thread.start()
     yield supervisor
     stop.set()
+    notify_supervisor(live_roots)
     thread.join(timeout=30)
     assert not thread.is_alive(), "the supervisor did not stop"
 
