@@ -29,6 +29,7 @@ from hostserver import errors
 from hostserver.errors import AppError
 from hostserver.manifests import PLUGIN_ID_MAX, PLUGIN_ID_MIN, is_valid_plugin_id
 from hostserver.models import HostPlugin, HostServer
+from hostserver.runtime.wake import notify_supervisor
 from hostserver.selectors import trusted_public_keys
 
 logger = logging.getLogger(__name__)
@@ -268,6 +269,8 @@ def _commit_install(
             if target.exists() or target.is_symlink():
                 target.rename(work / f"previous-{plugin_id}")
             staged.rename(target)
+            # The supervisor (re)starts the plugin now rather than at its next poll.
+            transaction.on_commit(notify_supervisor)
     except IntegrityError as exc:
         # Another process created the row between our check and insert (no row lock on SQLite
         # across processes that bypass the file lock): same answer as the check.
@@ -310,6 +313,7 @@ def plugin_remove(*, host: HostServer, plugin_id: str) -> None:
             _set_plugin_state(locked, plugin_id, False)
             locked.save(update_fields=["config", "updated_at"])
             plugin.delete()
+            transaction.on_commit(notify_supervisor)
         for folder in (locked.plugin_dir / plugin_id, locked.client_dir / plugin_id):
             if folder.is_dir() and not folder.is_symlink():
                 trash = Path(tempfile.mkdtemp(prefix="remove-", dir=scratch_dir(locked)))
@@ -330,6 +334,7 @@ def plugin_set_enabled(*, host: HostServer, plugin_id: str, enabled: bool) -> Ho
     _set_plugin_state(locked, plugin_id, enabled)
     locked.save(update_fields=["config", "updated_at"])
     host.config = locked.config
+    transaction.on_commit(notify_supervisor)
     return locked
 
 
