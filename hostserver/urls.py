@@ -15,9 +15,10 @@ app_name = "hostserver"
 urlpatterns: list[URLPattern | URLResolver] = [
     # System and config.
     re_path(API + r"/system/ping$", route(GET=system.ping), name="ping"),
-    re_path(API + r"/config$", route(GET=system.config_get), name="config"),
+    re_path(API + r"/config$", route(GET=system.config_get, PUT=system.config_put), name="config"),
     re_path(API + r"/config/patch$", route(PUT=system.config_patch), name="config-patch"),
     re_path(API + r"/config/client$", route(GET=system.config_client), name="config-client"),
+    re_path(API + r"/license/client$", route(GET=system.license_client), name="license-client"),
     # Users, sessions, personal access tokens.
     re_path(API + r"/users/login$", route(POST=users.login), name="login"),
     re_path(API + r"/users/logout$", route(POST=users.logout), name="logout"),

@@ -123,3 +123,22 @@ def config_client(ctx: Context) -> Reply:
         "MaxFileSize": str(host.config.get("FileSettings", {}).get("MaxFileSize", 0)),
     }
     return Reply(data)
+
+
+@endpoint()
+def config_put(ctx: Context) -> Reply:
+    """``PUT /config``: Mattermost replaces the whole config; sections and keys we do not keep
+    are ignored, so for us it is the same merge as a patch."""
+    return config_patch(ctx)
+
+
+@endpoint(require_session=False)
+def license_client(ctx: Context) -> Reply:
+    if ctx.request.GET.get("format") != "old":
+        raise AppError(
+            "api.license.client.old_format.app_error",
+            "New format for the client license is not supported yet. "
+            "Please specify format=old in the query string.",
+            501,
+        )
+    return Reply({"IsLicensed": "false"})

@@ -160,3 +160,16 @@ def test_client_config_old_format(anon_api, host):
     assert body["SiteURL"].endswith(f"/hosts/{host.name}")
     response = anon_api.get("/config/client")
     assert_app_error(response, 501, "api.config.client.old_format.app_error")
+
+
+def test_put_config_merges_like_a_patch(api, host):
+    config = api.get("/config").json()
+    config["PluginSettings"]["EnableMarketplace"] = False
+    response = api.put("/config", config)
+    assert response.status_code == 200
+    host.refresh_from_db()
+    assert host.config["PluginSettings"]["EnableMarketplace"] is False
+
+
+def test_client_license_old_format(anon_api):
+    assert anon_api.get("/license/client?format=old").json() == {"IsLicensed": "false"}
