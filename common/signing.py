@@ -18,7 +18,7 @@ import fcntl
 import logging
 import os
 import shutil
-import subprocess
+import subprocess  # nosec B404
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -58,8 +58,9 @@ class SigningError(RuntimeError):
 
 def _agent_socket(home: Path) -> str:
     """Where gpg-agent would put its socket for ``home`` (gpg may use /run/user/... instead)."""
+    # subprocess here and below: a fixed binary with an argument list, never a shell.
     try:
-        result = subprocess.run(  # noqa: S603 - fixed binary, argument list, no shell
+        result = subprocess.run(  # noqa: S603  # nosec B603
             [GPGCONF_BINARY, "--homedir", str(home), "--list-dirs", "agent-socket"],
             check=True,
             capture_output=True,
@@ -87,7 +88,7 @@ def _check_home_length(home: Path) -> None:
 def _release_agent(home: Path) -> None:
     """Stop the gpg-agent (and friends) that gpg may have started for ``home``."""
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        subprocess.run(  # noqa: S603 - fixed binary, argument list, no shell
+        subprocess.run(  # noqa: S603  # nosec B603
             [GPGCONF_BINARY, "--homedir", str(home), "--kill", "all"],
             check=False,
             capture_output=True,
@@ -97,7 +98,9 @@ def _release_agent(home: Path) -> None:
 
 def _scratch_dir_root() -> str:
     # Short paths keep gpg-agent's sockets under the unix socket limit even when TMPDIR is deep.
-    return "/tmp" if os.access("/tmp", os.W_OK) else tempfile.gettempdir()  # noqa: S108
+    # Only the parent folder: mkdtemp makes an unpredictable 0700 folder inside it.
+    tmp = "/tmp"  # noqa: S108  # nosec B108
+    return tmp if os.access(tmp, os.W_OK) else tempfile.gettempdir()
 
 
 @contextlib.contextmanager
