@@ -225,6 +225,28 @@ def main() -> None:
         assert wait_http(nginx_url) == body
         portal = run_wrk(f"portal (gunicorn x{args.workers})", portal_url, args)
         static = run_wrk("nginx (static file)", nginx_url, args)
+        stop(gunicorn)
+        # The floor: the same gunicorn settings serving the same bytes without Django.
+        floor_port = free_port()
+        gunicorn = subprocess.Popen(
+            [
+                str(Path(python).parent / "gunicorn"),
+                "--config",
+                str(REPO / "docker" / "gunicorn.conf.py"),
+                "static_wsgi:application",
+            ],
+            env={
+                **env,
+                "GUNICORN_BIND": f"127.0.0.1:{floor_port}",
+                "BENCH_BODY_FILE": str(workdir / "plugins.json"),
+                "PYTHONPATH": str(Path(__file__).parent),
+            },
+            cwd=REPO,
+            start_new_session=True,
+        )
+        floor_url = f"http://127.0.0.1:{floor_port}{PATH}?{MATTERMOST_QUERY}"
+        assert wait_http(floor_url) == body
+        floor = run_wrk(f"bare WSGI (gunicorn x{args.workers})", floor_url, args)
     finally:
         stop(gunicorn)
         stop(nginx)
@@ -235,16 +257,21 @@ def main() -> None:
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, {os.cpu_count()} CPUs "
         "shared by server and load generator\n"
     )
-    print(f"{'server':<26}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}  errors")
-    for result in (portal, static):
+    print(f"{'server':<30}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}  errors")
+    for result in (portal, floor, static):
         print(
-            f"{result.name:<26}{result.requests_per_second:>10.0f}{result.p50_ms:>10.2f}"
+            f"{result.name:<30}{result.requests_per_second:>10.0f}{result.p50_ms:>10.2f}"
             f"{result.p99_ms:>10.2f}  {result.errors}"
         )
     ratio = portal.requests_per_second / static.requests_per_second
     print(
         f"\nportal/nginx throughput ratio: {ratio:.3f} (target >= 0.25: "
         f"{'met' if ratio >= 0.25 else 'MISSED'})"
+    )
+    print(
+        "portal/bare-WSGI throughput ratio: "
+        f"{portal.requests_per_second / floor.requests_per_second:.3f} "
+        "(what the portal's view and middleware cost on top of gunicorn)"
     )
     print(
         f"portal p99: {portal.p99_ms:.2f} ms (target < 20 ms: "
