@@ -5,6 +5,7 @@ from hostserver.services.hosts import (
     host_create,
     host_ensure_defaults,
     host_first_admin_visit_set,
+    host_set_server_version,
     trusted_key_add,
     trusted_key_remove,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "host_create",
     "host_ensure_defaults",
     "host_first_admin_visit_set",
+    "host_set_server_version",
     "marketplace_install",
     "marketplace_list",
     "pat_create",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
@@ -23,10 +24,15 @@ def host_create(
     *, name: str, server_version: str | None = None, config: dict[str, Any] | None = None
 ) -> HostServer:
     """A new host server with Mattermost's plugin defaults (plus the embedded deviations)."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", name):
+        raise InvalidInput(f"invalid host server name {name!r}: use lower-case letters, digits, -")
+    if HostServer.objects.filter(name=name).exists():
+        raise Conflict(f"a host server named {name!r} exists already")
+    version = _clean_version(server_version or settings.HOSTSERVER_SERVER_VERSION)
     with transaction.atomic():
         host = HostServer.objects.create(
             name=name,
-            server_version=server_version or settings.HOSTSERVER_SERVER_VERSION,
+            server_version=version,
             config=mmconfig.fill_defaults(config or {}, name),
         )
     host.plugin_dir.mkdir(parents=True, exist_ok=True)
@@ -48,7 +54,7 @@ def host_ensure_defaults() -> list[HostServer]:
         if host is None:
             try:
                 host = host_create(name=name)
-            except IntegrityError:
+            except (IntegrityError, Conflict):  # created concurrently
                 host = HostServer.objects.get(name=name)
         elif host.config != mmconfig.fill_defaults(host.config, name):
             host = _fill_missing_config(host=host)
@@ -97,6 +103,23 @@ def host_config_patch(*, host: HostServer, patch: Any) -> HostServer:
     locked = HostServer.objects.select_for_update().get(pk=host.pk)
     locked.config = mmconfig.apply_patch(locked.config, patch)
     locked.save(update_fields=["config", "updated_at"])
+    return locked
+
+
+def _clean_version(server_version: str) -> str:
+    """A strict semver (Mattermost versions are MAJOR.MINOR.PATCH), or InvalidInput."""
+    from common.versions import parse_version
+
+    return str(parse_version(server_version.strip()))
+
+
+@transaction.atomic
+def host_set_server_version(*, host: HostServer, server_version: str) -> HostServer:
+    """The Mattermost version this host reports (``X-Version-ID``, ``min_server_version``
+    checks at activation, marketplace queries)."""
+    locked = HostServer.objects.select_for_update().get(pk=host.pk)
+    locked.server_version = _clean_version(server_version)
+    locked.save(update_fields=["server_version", "updated_at"])
     return locked
 
 

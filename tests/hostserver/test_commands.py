@@ -97,3 +97,28 @@ def test_trusted_keys_show_in_config(api, host, portal_signing_key):
     trusted_key_add(host=host, armored=portal_signing_key.public_key, name="portal")
     config = api.get("/config").json()
     assert config["PluginSettings"]["SignaturePublicKeyFiles"] == ["portal"]
+
+
+def test_hosts_create_list_and_set_version(isolated_roots):
+    assert "created lab" in _run("hostserver_hosts", "create", "lab", "--server-version", "9.11.0")
+    assert "lab\t9.11.0\t" in _run("hostserver_hosts", "list")
+    assert "10.1.2" in _run("hostserver_hosts", "set-version", "lab", "10.1.2")
+    assert HostServer.objects.get(name="lab").server_version == "10.1.2"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("create", "Bad Name"),
+        ("create", "lab", "--server-version", "v9"),
+        ("set-version", "lab", "nine"),
+        ("set-version", "missing", "9.0.0"),
+    ],
+)
+def test_hosts_refuse_bad_names_and_versions(isolated_roots, args):
+    from hostserver.services import host_create
+
+    host_create(name="lab", server_version="9.0.0")
+    with pytest.raises(CommandError):
+        _run("hostserver_hosts", *args)
+    assert list(HostServer.objects.values_list("name", "server_version")) == [("lab", "9.0.0")]
