@@ -74,14 +74,18 @@ def config_get(ctx: Context) -> Reply:
     return Reply(config_json(ctx.host))
 
 
-@endpoint()
-def config_patch(ctx: Context) -> Reply:
+def _patch(ctx: Context) -> Reply:
     ctx.require_permission("manage_system")
     body = ctx.json_body()
     if not isinstance(body, dict):
         raise errors.invalid_body_param("config")
     host = services.host_config_patch(host=ctx.host, patch=body)
     return Reply(config_json(host))
+
+
+@endpoint()
+def config_patch(ctx: Context) -> Reply:
+    return _patch(ctx)
 
 
 @endpoint(require_session=False)
@@ -129,7 +133,7 @@ def config_client(ctx: Context) -> Reply:
 def config_put(ctx: Context) -> Reply:
     """``PUT /config``: Mattermost replaces the whole config; sections and keys we do not keep
     are ignored, so for us it is the same merge as a patch."""
-    return config_patch(ctx)
+    return _patch(ctx)
 
 
 @endpoint(require_session=False)

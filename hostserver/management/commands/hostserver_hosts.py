@@ -34,12 +34,12 @@ class Command(BaseCommand):
                 host = host_create(name=name, server_version=options.get("server_version"))
                 self.stdout.write(f"created {host.name} (Mattermost {host.server_version})")
                 return
-            host = host_get(name=name)
-            if host is None:
+            existing = host_get(name=name)
+            if existing is None:
                 raise CommandError(f"no host server named {name!r}")
             if not options.get("version"):
                 raise CommandError("set-version needs a VERSION")
-            host = host_set_server_version(host=host, server_version=options["version"])
-            self.stdout.write(f"{host.name} now reports Mattermost {host.server_version}")
+            updated = host_set_server_version(host=existing, server_version=options["version"])
+            self.stdout.write(f"{updated.name} now reports Mattermost {updated.server_version}")
         except PortalError as exc:
             raise CommandError(str(exc)) from exc
