@@ -56,10 +56,12 @@ def bar_chart(
     height: int = 260,
     colours: Sequence[str] | None = None,
 ) -> SafeString:
-    """Vertical bars, one per label, with the value above each bar."""
-    left, right, top, bottom = 44, 12, 16, 56
+    """Vertical bars, one per label, with the value above each bar (counts: whole ticks)."""
+    left, right, top, bottom = 44, 12, 16, 80
     plot_w, plot_h = width - left - right, height - top - bottom
     top_value = _nice_max(max(values, default=0))
+    if all(float(v).is_integer() for v in values):
+        top_value = max(4.0, ceil(top_value / 4) * 4.0)
     parts: list[str] = []
     parts.extend(_grid(left, top, plot_w, plot_h, top_value, unit))
     count = max(len(values), 1)
@@ -92,12 +94,15 @@ def bar_chart(
                 _n(_fmt(value)),
             )
         )
+        lx, ly = left + slot * i + slot / 2, top + plot_h + 14
         parts.append(
             format_html(
-                '<text x="{}" y="{}" text-anchor="middle">{}</text>',
-                _n(left + slot * i + slot / 2),
-                _n(top + plot_h + 18),
-                _n(_short(label)),
+                '<text x="{}" y="{}" text-anchor="end" transform="rotate(-30 {} {})">{}</text>',
+                _n(lx),
+                _n(ly),
+                _n(lx),
+                _n(ly),
+                _n(_short(label, 18)),
             )
         )
     return _svg(width, height, title, parts)
@@ -109,12 +114,12 @@ def line_chart(
     *,
     title: str,
     unit: str = "",
-    width: int = 640,
-    height: int = 260,
+    width: int = 900,
+    height: int = 280,
     max_value: float | None = None,
 ) -> SafeString:
     """One polyline per series; gaps (``None``) break the line. Points carry tooltips."""
-    left, right, top, bottom = 44, 12, 16, 56
+    left, right, top, bottom = 52, 32, 16, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     all_values = [v for s in series for v in s.values if v is not None]
     top_value = max_value if max_value is not None else _nice_max(max(all_values, default=0))

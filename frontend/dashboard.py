@@ -98,7 +98,8 @@ def build_dashboard(*, viewer: User) -> Dashboard:
         [label for label, _ in stage_counts],
         [count for _, count in stage_counts],
         title="Submissions per stage",
-        width=760,
+        width=900,
+        height=300,
         colours=[charts.PALETTE[0]] * 7 + ["#d98e04", "#b3261e", "#6b7280"],
     )
     median_chart = charts.line_chart(

@@ -41,8 +41,15 @@ def portal_nav(context: template.Context) -> dict[str, Any]:
             url = reverse(name)
         except NoReverseMatch:  # a page of an area that is not installed
             continue
-        current = path == url if url == "/" else path.startswith(url)
-        nav.append({"label": label, "url": url, "current": current})
+        nav.append({"label": label, "url": url, "current": False})
+    # The current item is the one whose URL is the longest prefix of the path.
+    matches = [
+        item
+        for item in nav
+        if path == item["url"] or (item["url"] != "/" and path.startswith(item["url"]))
+    ]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["current"] = True
     return {"items": nav, "user": user}
 
 
