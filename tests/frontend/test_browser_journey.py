@@ -159,7 +159,9 @@ def test_submit_review_certify_install_and_find(
     # The green build on ci-extensions passes CI; the release review starts with the scanners.
     assert submission_status() == Status.RELEASE_REVIEW
     core.goto(submission_url.replace("/submissions/", "/reviews/"))
-    assert "Passed" in core.locator("#builds-h + *, section[aria-labelledby=builds-h]").first.inner_text()
+    builds = core.locator("section[aria-labelledby=builds-h]").inner_text()
+    assert "Passed" in builds
+    shot(core, screenshot_dir, "review-page-release")
 
     # 3. Release review: a core committer and a security reviewer.
     sign_off(core, base, Status.RELEASE_REVIEW)
