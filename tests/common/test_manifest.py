@@ -333,3 +333,21 @@ def test_unknown_keys_and_deprecated_backend_are_kept() -> None:
         "new_field": 1,
     }
     assert validate_manifest(manifest) == manifest
+
+
+@pytest.mark.parametrize(
+    "relative", ["marketplace/plugins.json", "marketplace/master/plugins.json"]
+)
+def test_every_manifest_in_the_real_marketplace_catalog_is_valid(relative: str) -> None:
+    import yaml
+
+    from tests.conftest import require_shared
+
+    entries = json.loads(require_shared(f"data/{relative}").read_text())
+    assert entries
+    for entry in entries:
+        manifest = entry["manifest"]
+        expected = {**manifest, "id": manifest["id"].lower()}
+        assert validate_manifest(manifest) == expected
+        assert parse_manifest(json.dumps(manifest).encode(), "plugin.json") == expected
+        assert parse_manifest(yaml.safe_dump(manifest).encode(), "plugin.yml") == expected
