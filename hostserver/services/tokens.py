@@ -67,6 +67,10 @@ def session_login(*, host: HostServer, login_id: str, password: str) -> tuple[Ho
         raise _invalid_credentials()
     hours = host.config.get("ServiceSettings", {}).get("SessionLengthWebInHours") or 720
     user_public_id(user=user)
+    # Expired sessions are useless; drop this user's on each login so they do not pile up.
+    HostToken.objects.filter(
+        host=host, user=user, kind=HostToken.Kind.SESSION, expires_at__lte=timezone.now()
+    ).delete()
     return _issue(
         host=host, user=user, kind=HostToken.Kind.SESSION, ttl=timedelta(hours=int(hours))
     )

@@ -223,3 +223,17 @@ def test_pats_stop_working_when_disabled_in_config(api, host):
 def test_revoke_unknown_token_is_404(api):
     response = api.post("/users/tokens/revoke", {"token_id": "a" * 26})
     assert_app_error(response, 404, "app.user_access_token.get_by_id.app_error")
+
+
+def test_expired_session_is_401_and_dropped_at_next_login(host, admin_user, admin_token):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    HostToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert_app_error(
+        Api(host, admin_token).get("/users/me"), 401, "api.context.session_expired.app_error"
+    )
+    Api(host).post("/users/login", {"login_id": "alice", "password": PASSWORD})
+    assert HostToken.objects.count() == 1
+    assert not HostToken.objects.filter(token=token_digest(admin_token)).exists()
