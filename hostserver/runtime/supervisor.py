@@ -213,6 +213,7 @@ class Supervisor:
         manifest: dict[str, Any] = dict(plugin.manifest or {})
         manifest.setdefault("id", plugin.plugin_id)
         records.plugin_runtime_update(plugin_pk=plugin.pk, state=PluginState.STARTING)
+        began = time.monotonic()
         process: PluginProcess | None = None
         log: PluginLog | None = None
         try:
@@ -269,7 +270,12 @@ class Supervisor:
             webapp_hash=webapp_hash,
             restarts=restarts,
         )
-        logger.info("plugin %s/%s is running", host.name, plugin.plugin_id)
+        logger.info(
+            "plugin %s/%s is running (activated in %.3fs)",
+            host.name,
+            plugin.plugin_id,
+            time.monotonic() - began,
+        )
 
     def _fail(
         self,

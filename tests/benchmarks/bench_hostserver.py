@@ -137,6 +137,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--show-log", action="store_true", help="print the servers' log")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-hostserver-"))
@@ -208,6 +209,8 @@ def main() -> None:
         print(f"  tar -xzf:                                   {tar:.3f}s")
         print(f"  ratio portal/tar: {portal / tar:.2f}x (target <= 2x)")
     finally:
+        if args.show_log and (work / "server.log").exists():
+            print((work / "server.log").read_text()[-4000:])
         for process in reversed(processes):
             process.terminate()
             try:
