@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import os
 import shutil
 import tempfile
@@ -20,6 +21,9 @@ from .manifest import clean_bundle_path, parse_manifest, validate_manifest, weba
 __all__ = ["BundleInfo", "extract_bundle", "read_bundle"]
 
 _COPY_CHUNK = 1024 * 1024
+
+#: A path, an open binary stream (read from its current position), or the bytes themselves.
+Source = Path | str | BinaryIO | bytes | bytearray | memoryview
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,8 +47,10 @@ class BundleInfo:
 
 
 @contextlib.contextmanager
-def _opened(source: Path | str | BinaryIO) -> Iterator[tuple[BinaryIO, Callable[[], bool]]]:
+def _opened(source: Source) -> Iterator[tuple[BinaryIO, Callable[[], bool]]]:
     """The source as a binary stream, and a function that rewinds it (False if it cannot)."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        source = io.BytesIO(source)
     if isinstance(source, str | os.PathLike):
         with Path(source).open("rb") as handle:
             yield handle, lambda: handle.seek(0) == 0
@@ -180,7 +186,7 @@ def _info(
 
 
 def read_bundle(
-    source: Path | str | BinaryIO,
+    source: Source,
     *,
     limits: BundleLimits = DEFAULT_LIMITS,
     strict: bool = True,
@@ -259,7 +265,7 @@ def _make_parents(directory: Path) -> list[Path]:
 
 
 def extract_bundle(
-    source: Path | str | BinaryIO,
+    source: Source,
     target_dir: Path | str,
     *,
     limits: BundleLimits = DEFAULT_LIMITS,

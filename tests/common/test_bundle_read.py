@@ -274,3 +274,8 @@ def test_icon_that_is_not_svg_gives_a_warning() -> None:
     info = read_bundle(io.BytesIO(data))
     assert info.icon_svg == b"\x89PNG\r\n\x1a\n"
     assert info.warnings == ("icon 'icon.png' does not look like an SVG image",)
+
+
+def test_read_bundle_accepts_bytes(valid_bundle_bytes: bytes) -> None:
+    assert read_bundle(valid_bundle_bytes).sha256 == hashlib.sha256(valid_bundle_bytes).hexdigest()
+    assert read_bundle(memoryview(valid_bundle_bytes)).plugin_id == "com.example.demo"
