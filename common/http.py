@@ -120,7 +120,14 @@ class AddressPolicy:
     def __post_init__(self) -> None:
         hosts: set[str] = set()
         networks: list[IPNetwork] = []
-        for entry in self.allowed:
+        # A single string is read the way Mattermost reads its setting: separated by spaces
+        # (or commas), never character by character.
+        entries = (
+            self.allowed.replace(",", " ").split()
+            if isinstance(self.allowed, str)
+            else self.allowed
+        )
+        for entry in entries:
             text = entry.strip().lower()
             if not text:
                 continue
@@ -128,7 +135,7 @@ class AddressPolicy:
                 networks.append(ipaddress.ip_network(text.strip("[]"), strict=False))
             except ValueError:
                 hosts.add(text.rstrip("."))
-        object.__setattr__(self, "allowed", tuple(self.allowed))
+        object.__setattr__(self, "allowed", tuple(entries))
         object.__setattr__(self, "_hosts", frozenset(hosts))
         object.__setattr__(self, "_networks", tuple(networks))
 

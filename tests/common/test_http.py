@@ -250,6 +250,15 @@ def test_policy_allow_list_does_not_open_other_private_addresses():
     assert policy.resolve("10.9.9.9", 80) == ["10.9.9.9"]
 
 
+def test_allow_list_may_be_one_string_like_mattermosts_setting():
+    policy = AddressPolicy(allow_private=False, allowed="10.0.0.0/8 127.0.0.1,mm.internal")
+
+    assert policy.allowed == ("10.0.0.0/8", "127.0.0.1", "mm.internal")
+    assert policy.resolve("127.0.0.1", 80) == ["127.0.0.1"]
+    with pytest.raises(InvalidInput):
+        policy.resolve("127.0.0.2", 80)
+
+
 def test_allow_private_allows_everything():
     assert AddressPolicy(allow_private=True).resolve("127.0.0.1", 80) == ["127.0.0.1"]
 
