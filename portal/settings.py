@@ -351,6 +351,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # httpx logs every request line at INFO, query strings (tokens) included; python-gnupg
+        # warns on every refused signature, which common.signing already reports clearly.
+        "httpx": {"level": "WARNING"},
+        "gnupg": {"level": "ERROR"},
+    },
 }
 
 # --- Production hardening --------------------------------------------------------------------
