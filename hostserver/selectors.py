@@ -86,6 +86,15 @@ def pat_list(*, host: HostServer, user: Any, page: int = 0, per_page: int = 100)
     return list(qs[page * per_page : (page + 1) * per_page])
 
 
+def pat_list_all(*, host: HostServer, page: int = 0, per_page: int = 100) -> list[HostToken]:
+    qs = (
+        HostToken.objects.select_related("user")
+        .filter(host=host, kind=HostToken.Kind.PERSONAL)
+        .order_by("created_at", "public_id")
+    )
+    return list(qs[page * per_page : (page + 1) * per_page])
+
+
 def pat_get(*, host: HostServer, token_id: str) -> HostToken | None:
     return (
         HostToken.objects.select_related("user")

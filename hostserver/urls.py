@@ -22,9 +22,20 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # Users, sessions, personal access tokens.
     re_path(API + r"/users/login$", route(POST=users.login), name="login"),
     re_path(API + r"/users/logout$", route(POST=users.logout), name="logout"),
+    re_path(API + r"/users/tokens$", route(GET=users.token_list_all), name="tokens"),
     re_path(API + r"/users/tokens/revoke$", route(POST=users.token_revoke), name="token-revoke"),
     re_path(API + r"/users/tokens/disable$", route(POST=users.token_disable), name="token-disable"),
     re_path(API + r"/users/tokens/enable$", route(POST=users.token_enable), name="token-enable"),
+    re_path(
+        API + r"/users/tokens/(?P<token_id>[A-Za-z0-9]+)$",
+        route(GET=users.token_get),
+        name="token",
+    ),
+    re_path(
+        API + r"/users/username/(?P<username>[^/]+)$",
+        route(GET=users.user_by_username),
+        name="user-by-username",
+    ),
     re_path(
         API + r"/users/(?P<user_id>[A-Za-z0-9]+)/tokens$",
         route(GET=users.token_list, POST=users.token_create),

@@ -54,6 +54,8 @@ def ping(ctx: Context) -> Reply:
             headers["status"] = "UNHEALTHY"
         if ctx.is_system_admin:
             data["root_status"] = False
+    if ctx.request.GET.get("device_id"):
+        data["CanReceiveNotifications"] = "unknown"  # no push proxy here
     rest = ctx.request.GET.get("use_rest_semantics", "").lower() == "true"
     status = 500 if data["status"] != "OK" and not rest else 200
     return Reply(data, status=status, headers=headers)

@@ -215,3 +215,37 @@ def token_enable(ctx: Context) -> Reply:
     )
     services.pat_set_active(host=ctx.host, token_id=token_id, active=True)
     return status_ok()
+
+
+@endpoint()
+def user_by_username(ctx: Context) -> Reply:
+    user = selectors.user_by_login_id(login_id=ctx.params.get("username", ""))
+    if user is None or "@" in ctx.params.get("username", ""):
+        raise AppError(
+            "app.user.missing_account.const",
+            "Unable to find the user.",
+            404,
+            detail=ctx.params.get("username", ""),
+        )
+    if user.pk != ctx.user.pk:
+        ctx.require_permission("view_members")
+    return Reply(user_json(user))
+
+
+@endpoint()
+def token_get(ctx: Context) -> Reply:
+    token_id = ctx.params.get("token_id", "")
+    owner = pat_owner(host=ctx.host, token_id=token_id)  # 404 when there is none
+    _require_self_or_admin(ctx, owner, "read_user_access_token")
+    row = selectors.pat_get(host=ctx.host, token_id=token_id)
+    if row is None:  # revoked meanwhile
+        raise errors.invalid_url_param("token_id")
+    return Reply(_token_json(row))
+
+
+@endpoint()
+def token_list_all(ctx: Context) -> Reply:
+    ctx.require_permission("manage_system")
+    page, per_page = _page(ctx)
+    rows = selectors.pat_list_all(host=ctx.host, page=page, per_page=per_page)
+    return Reply([_token_json(row) for row in rows])

@@ -237,3 +237,29 @@ def test_expired_session_is_401_and_dropped_at_next_login(host, admin_user, admi
     Api(host).post("/users/login", {"login_id": "alice", "password": PASSWORD})
     assert HostToken.objects.count() == 1
     assert not HostToken.objects.filter(token=token_digest(admin_token)).exists()
+
+
+def test_token_get_and_list_all(api, host, plain_user):
+    data = api.post("/users/me/tokens", {"description": "one"}).json()
+    one = api.get(f"/users/tokens/{data['id']}").json()
+    assert one == {k: data[k] for k in ("id", "user_id", "description", "is_active")}
+    assert [t["id"] for t in api.get("/users/tokens").json()] == [data["id"]]
+    assert api.post("/users/tokens/disable", {"token_id": data["id"]}).status_code == 200
+    assert api.get(f"/users/tokens/{data['id']}").json()["is_active"] is False
+    assert Api(host, data["token"]).get("/users/me").status_code == 401
+    assert api.post("/users/tokens/enable", {"token_id": data["id"]}).status_code == 200
+    assert Api(host, data["token"]).get("/users/me").status_code == 200
+    assert_app_error(
+        api.get("/users/tokens/" + "b" * 26), 404, "app.user_access_token.get_by_id.app_error"
+    )
+
+
+def test_user_by_username_and_id(api, plain_user):
+    bob = api.get("/users/username/bob").json()
+    assert bob["username"] == "bob" and bob["roles"] == "system_user"
+    assert api.get(f"/users/{bob['id']}").json()["email"] == "bob@example.com"
+    assert_app_error(api.get("/users/username/nobody"), 404, "app.user.missing_account.const")
+
+
+def test_ping_with_device_id(anon_api):
+    assert anon_api.get("/system/ping?device_id=abc").json()["CanReceiveNotifications"] == "unknown"
