@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -10,10 +9,11 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from common.errors import NotFound
-from marketplace.compat import CatalogEntry, MarketplaceQuery, query_plugins_json
+from marketplace.compat import CatalogEntry, MarketplaceQuery
 from marketplace.compat.labels import BETA, COMMUNITY, ENTERPRISE, EXPERIMENTAL, PARTNER
+from marketplace.compat.query import render_json, select_entries
 from marketplace.models import AuthorType, CatalogState, Plugin, Release, ReleaseStage
-from marketplace.versions import db_version_key
+from marketplace.versions import VersionKey, db_version_key, version_key
 
 
 def catalog_revision() -> str:
@@ -35,11 +35,44 @@ _responses_bytes = 0
 # Cached response bodies of this process, oldest dropped first. A full catalog with icons is
 # about 1.5 MB per body, so the budget is in bytes, not in entries.
 _RESPONSES_BUDGET = 32 * 1024 * 1024
+_selections: OrderedDict[tuple[object, ...], list[CatalogEntry]] = OrderedDict()
+_MAX_SELECTIONS = 64
 
 
 def _load_entries() -> tuple[CatalogEntry, ...]:
-    rows = Release.objects.order_by("position", "pk").values_list("entry", flat=True)
-    return tuple(CatalogEntry.from_entry(json.loads(t)) for t in rows.iterator(chunk_size=500))
+    """Every entry in catalog order: query keys from columns, the entry text parsed later."""
+    rows = Release.objects.order_by("position", "pk").values_list(
+        "plugin__plugin_id",
+        "version",
+        "manifest__name",
+        "manifest__description",
+        "min_server_version",
+        "enterprise",
+        "hosting",
+        "entry",
+    )
+    keys: dict[str, VersionKey] = {}  # many releases share a min_server_version
+
+    def key(text: str) -> VersionKey:
+        if text not in keys:
+            keys[text] = version_key(text)
+        return keys[text]
+
+    return tuple(
+        CatalogEntry(
+            plugin_id=plugin_id,
+            version=version_key(version),
+            name_lower=name.lower() if isinstance(name, str) else "",
+            description_lower=description.lower() if isinstance(description, str) else "",
+            min_server_version=key(minimum) if minimum else None,
+            enterprise=enterprise,
+            hosting=hosting,
+            text=text,
+        )
+        for plugin_id, version, name, description, minimum, enterprise, hosting, text in (
+            rows.iterator(chunk_size=500)
+        )
+    )
 
 
 def catalog_snapshot() -> CatalogSnapshot:
@@ -53,6 +86,7 @@ def catalog_snapshot() -> CatalogSnapshot:
         if _snapshot is None or _snapshot.revision != revision:
             _snapshot = CatalogSnapshot(revision=revision, entries=_load_entries())
             _responses.clear()
+            _selections.clear()
             _responses_bytes = 0
         return _snapshot
 
@@ -63,6 +97,7 @@ def reset_caches() -> None:
     with _lock:
         _snapshot = None
         _responses.clear()
+        _selections.clear()
         _responses_bytes = 0
 
 
@@ -72,20 +107,35 @@ def marketplace_plugins_body(*, query: MarketplaceQuery) -> bytes:
     snapshot = catalog_snapshot()
     key = (snapshot.revision, *query.cache_key())
     body = _responses.get(key)
-    if body is None:
-        body = query_plugins_json(snapshot.entries, query)
-        with _lock:
-            if snapshot is _snapshot and key not in _responses:
+    if body is not None:
+        return body
+    # A body too large for the budget is rebuilt from its cached selection (joining the
+    # entries' cached JSON), which skips the gates, the reduction and the sort.
+    items = _selections.get(key)
+    if items is None:
+        items = select_entries(snapshot.entries, query)
+    body = render_json(items, query.platform)
+    with _lock:
+        if snapshot is _snapshot:
+            if len(body) <= _RESPONSES_BUDGET // 4 and key not in _responses:
                 _responses[key] = body
                 _responses_bytes += len(body)
                 while _responses_bytes > _RESPONSES_BUDGET and _responses:
                     _responses_bytes -= len(_responses.popitem(last=False)[1])
+            else:
+                _selections[key] = items
+                while len(_selections) > _MAX_SELECTIONS:
+                    _selections.popitem(last=False)
     return body
+
+
+# Large columns that lists never show: left out of list queries (detail reads load them).
+_HEAVY_RELEASE_FIELDS = ("entry", "raw", "manifest")
 
 
 def plugin_get(plugin_id: str) -> Plugin:
     try:
-        return Plugin.objects.select_related("latest_release").get(plugin_id=plugin_id)
+        return Plugin.objects.select_related("latest_release__plugin").get(plugin_id=plugin_id)
     except Plugin.DoesNotExist:
         raise NotFound(f"plugin {plugin_id!r} does not exist") from None
 
@@ -149,7 +199,11 @@ def plugin_list(
     release makes a certified plugin) and ``compatible_with`` to any release (some version
     installs on that server).
     """
-    plugins = Plugin.objects.select_related("latest_release").order_by("plugin_id")
+    plugins = (
+        Plugin.objects.select_related("latest_release__plugin")
+        .defer(*(f"latest_release__{name}" for name in _HEAVY_RELEASE_FIELDS))
+        .order_by("plugin_id")
+    )
     if search:
         text = search.strip()
         plugins = plugins.filter(
@@ -178,7 +232,7 @@ def plugin_list(
 
 def release_list(*, plugin_id: str | None = None) -> QuerySet[Release]:
     """Releases, newest version first (within a plugin); one plugin's history with ``plugin_id``."""
-    releases = Release.objects.select_related("plugin")
+    releases = Release.objects.select_related("plugin").defer(*_HEAVY_RELEASE_FIELDS)
     if plugin_id is not None:
         releases = releases.filter(plugin__plugin_id=plugin_id)
     return releases.order_by("plugin__plugin_id", "-version_key", "-position")

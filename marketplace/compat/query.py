@@ -8,6 +8,7 @@ requests), and ``query_plugins`` runs the processing order of spec section 2.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,52 +23,70 @@ from marketplace.versions import VersionKey, version_key
 _ENTERPRISE_FLAG_SINCE = version_key("5.25.0")
 
 
+def _served(data: dict[str, Any]) -> dict[str, Any]:
+    """The entry as served: computed labels appended to stored ones, keys in section 4 order."""
+    labels = list(data.get("labels") or []) + computed_labels(
+        author_type=data.get("author_type", ""),
+        release_stage=data.get("release_stage", ""),
+        enterprise=bool(data.get("enterprise")),
+    )
+    served: dict[str, Any] = {}
+    for key in ENTRY_KEYS:
+        if key == "labels":
+            if labels:  # left out when empty
+                served["labels"] = labels
+        elif key in data:
+            served[key] = data[key]
+    served.update({k: v for k, v in data.items() if k not in served and k != "labels"})
+    return served
+
+
 @dataclass(eq=False, slots=True)
 class CatalogEntry:
-    """One release entry as the Marketplace serves it, with its query keys precomputed."""
+    """One release entry as the Marketplace serves it, with its query keys precomputed.
 
-    data: dict[str, Any]
-    plugin_id: str = ""
-    id_lower: str = ""
+    The entry itself is parsed from ``text`` only when it is first rendered: a query touches
+    the keys of every entry but renders few, and a catalog's entries are mostly icon data.
+    """
+
+    plugin_id: str
+    version: VersionKey
     name_lower: str = ""
     description_lower: str = ""
-    version: VersionKey = (0, 0, 0, 1, ())
     min_server_version: VersionKey | None = None
     enterprise: bool = False
     hosting: str = ""
+    text: str = ""  # the normalised entry as JSON text, when built from storage
+    id_lower: str = ""
+    _data: dict[str, Any] | None = None
     _json: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.id_lower = self.plugin_id.lower()
 
     @classmethod
     def from_entry(cls, data: dict[str, Any]) -> CatalogEntry:
-        """Build from a normalised entry (``wire.normalize_entry``); labels are added here."""
+        """Build from a normalised entry (``wire.normalize_entry``)."""
         manifest = data["manifest"]
         minimum = manifest.get("min_server_version") or ""
-        stored = list(data.get("labels") or [])
-        labels = stored + computed_labels(
-            author_type=data.get("author_type", ""),
-            release_stage=data.get("release_stage", ""),
-            enterprise=bool(data.get("enterprise")),
-        )
-        served: dict[str, Any] = {}
-        for key in ENTRY_KEYS:
-            if key == "labels":
-                if labels:  # left out when empty
-                    served["labels"] = labels
-            elif key in data:
-                served[key] = data[key]
-        served.update({k: v for k, v in data.items() if k not in served and k != "labels"})
-        plugin_id = manifest["id"]
-        return cls(
-            data=served,
-            plugin_id=plugin_id,
-            id_lower=plugin_id.lower(),
+        entry = cls(
+            plugin_id=manifest["id"],
+            version=version_key(manifest["version"]),
             name_lower=(manifest.get("name") or "").lower(),
             description_lower=(manifest.get("description") or "").lower(),
-            version=version_key(manifest["version"]),
             min_server_version=version_key(minimum) if minimum else None,
             enterprise=bool(data.get("enterprise")),
             hosting=data.get("hosting") or "",
         )
+        entry._data = _served(data)
+        return entry
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The entry as served (without platform substitution)."""
+        if self._data is None:
+            self._data = _served(json.loads(self.text))
+        return self._data
 
     def visible_to(self, query: MarketplaceQuery) -> bool:
         """The enterprise rule, then the hosting rule, then the min_server_version rule."""
@@ -163,7 +182,11 @@ def query_plugins(entries: Sequence[CatalogEntry], query: MarketplaceQuery) -> l
     return [entry.rendered(query.platform) for entry in select_entries(entries, query)]
 
 
+def render_json(items: Sequence[CatalogEntry], platform: str) -> bytes:
+    """The response body of selected entries, as Go's encoder writes it (trailing newline)."""
+    return ("[" + ",".join(e.json(platform) for e in items) + "]\n").encode()
+
+
 def query_plugins_json(entries: Sequence[CatalogEntry], query: MarketplaceQuery) -> bytes:
-    """The response body exactly as Go's encoder writes it (with the trailing newline)."""
-    items = select_entries(entries, query)
-    return ("[" + ",".join(e.json(query.platform) for e in items) + "]\n").encode()
+    """The response body of a query exactly as Go's encoder writes it."""
+    return render_json(select_entries(entries, query), query.platform)
