@@ -66,15 +66,23 @@ def _host_or_404(name: str) -> Any:
 
 
 def _plugins_view(client: Any) -> list[dict[str, Any]]:
-    """Installed plugins with their desired state (active/inactive) and runtime status."""
+    """Installed plugins with their desired state and runtime status.
+
+    As in Mattermost, ``GET /plugins`` splits plugins into active (activated, i.e. running)
+    and inactive; whether a plugin is *enabled* is the config's
+    ``PluginSettings.PluginStates[id].Enable``, which is what the System Console shows.
+    """
     listing = client.get_plugins()
     statuses = {str(s.get("plugin_id", "")).lower(): s for s in client.get_plugin_statuses()}
+    states = (client.get_config().get("PluginSettings") or {}).get("PluginStates") or {}
     rows = []
-    for enabled, key in ((True, "active"), (False, "inactive")):
+    for key in ("active", "inactive"):
         for manifest in listing.get(key) or []:
             pid = str(manifest.get("id", ""))
             status = statuses.get(pid.lower(), {})
             state = status.get("state", 0)
+            desired = states.get(pid) or states.get(pid.lower()) or {}
+            enabled = bool(desired.get("Enable")) if desired else key == "active"
             rows.append(
                 {
                     "id": pid,
