@@ -5,14 +5,9 @@ One implementation for every app: see docs/bundle-format.md for the checks and l
 
 from .archive import MANIFEST_NAMES, ArchiveFile
 from .limits import DEFAULT_LIMITS, BundleLimits, Check
-from .manifest import (
-    SETTING_TYPES,
-    is_valid_http_url,
-    is_valid_plugin_id,
-    parse_manifest,
-    validate_manifest,
-)
+from .manifest import parse_manifest
 from .reader import BundleInfo, extract_bundle, read_bundle
+from .validation import SETTING_TYPES, is_valid_http_url, is_valid_plugin_id, validate_manifest
 from .webapp import fnv1a_64, webapp_bundle_hash
 
 __all__ = [

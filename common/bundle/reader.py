@@ -16,7 +16,8 @@ from common.errors import BundleRejected
 
 from .archive import MANIFEST_NAMES, ArchiveFile, ArchiveScan, scan_archive
 from .limits import DEFAULT_LIMITS, BundleLimits, Check
-from .manifest import clean_bundle_path, parse_manifest, validate_manifest, webapp_bundle_path
+from .manifest import parse_manifest
+from .validation import clean_bundle_path, validate_manifest, webapp_bundle_path
 
 __all__ = ["BundleInfo", "extract_bundle", "read_bundle"]
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from common.bundle import BundleLimits, parse_manifest, validate_manifest
-from common.bundle.manifest import clean_bundle_path, is_valid_http_url, webapp_bundle_path
+from common.bundle.validation import clean_bundle_path, is_valid_http_url, webapp_bundle_path
 from common.errors import BundleRejected, InvalidInput
 
 BASE: dict[str, Any] = {"id": "com.example.demo", "name": "Demo", "version": "1.0.0"}
