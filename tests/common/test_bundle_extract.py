@@ -129,3 +129,40 @@ def test_non_strict_extraction_accepts_what_mattermost_installs(
     with pytest.raises(BundleRejected):
         extract_bundle(write_bundle(data, "again.tar.gz"), extract_parent / "u")
     assert [p.name for p in extract_parent.iterdir()] == ["t"]
+
+
+def test_bundle_made_by_gnu_tar_round_trips(tmp_path: Path, extract_parent: Path) -> None:
+    """The way Mattermost's plugin Makefile bundles: ``tar -czf`` of dist/<plugin id>."""
+    import shutil
+    import subprocess
+
+    tar = shutil.which("tar")
+    assert tar, "tar is part of every Debian install"
+    source = tmp_path / "dist" / "com.example.gnu"
+    (source / "server" / "dist").mkdir(parents=True)
+    (source / "webapp" / "dist").mkdir(parents=True)
+    (source / "plugin.json").write_text(
+        json.dumps(
+            {
+                "id": "com.example.gnu",
+                "name": "GNU",
+                "version": "0.1.0",
+                "server": {"executables": {"linux-amd64": "server/dist/plugin-linux-amd64"}},
+                "webapp": {"bundle_path": "webapp/dist/main.js"},
+            }
+        )
+    )
+    binary = source / "server" / "dist" / "plugin-linux-amd64"
+    binary.write_bytes(b"\x7fELF" + bytes(5000))
+    binary.chmod(0o755)
+    (source / "webapp" / "dist" / "main.js").write_text("console.log('hi');\n" * 500)
+    bundle = tmp_path / "com.example.gnu-0.1.0.tar.gz"
+    subprocess.run([tar, "-czf", bundle, "-C", tmp_path / "dist", "com.example.gnu"], check=True)
+    listed = subprocess.run([tar, "-tzf", bundle], check=True, capture_output=True, text=True)
+
+    target = extract_parent / "gnu"
+    info = extract_bundle(bundle, target)
+    assert info.root == "com.example.gnu"
+    assert info.entries == len(listed.stdout.split())
+    assert _mode(target / "server/dist/plugin-linux-amd64") == 0o755
+    assert (target / "webapp/dist/main.js").read_text() == "console.log('hi');\n" * 500
