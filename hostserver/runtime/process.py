@@ -85,23 +85,46 @@ def kill_group(pgid: int, *, timeout: float) -> None:
         time.sleep(0.02)
 
 
-def find_orphans(owner_prefix: str) -> list[int]:
-    """Process groups led by a plugin process whose owner mark starts with ``owner_prefix``."""
-    marker = f"{OWNER_ENV}={owner_prefix}".encode()
+def marked_processes(owner: str, *, prefix: bool = False) -> list[int]:
+    """Live processes carrying the owner mark (``owner``, or any mark starting with it).
+
+    Every descendant of a plugin inherits the mark unless it scrubs its environment, so this
+    also finds children that left the process group with ``setsid()``.
+    """
+    wanted = f"{OWNER_ENV}={owner}".encode()
     found = []
     for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
-        pid = int(entry.name)
         try:
             environ = Path(entry.path, "environ").read_bytes()
         except OSError:
             continue
-        if any(item.startswith(marker) for item in environ.split(b"\0")) and (
-            os.getpgid(pid) == pid
-        ):
-            found.append(pid)
+        items = environ.split(b"\0")
+        hit = any(i.startswith(wanted) for i in items) if prefix else wanted in items
+        if hit and process_running(int(entry.name)):
+            found.append(int(entry.name))
     return found
+
+
+def kill_marked(owner: str, *, prefix: bool = False) -> None:
+    """SIGKILL every process still carrying the mark, and wait briefly for them to go."""
+    for pid in marked_processes(owner, prefix=prefix):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and marked_processes(owner, prefix=prefix):
+        time.sleep(0.02)
+
+
+def find_orphans(owner_prefix: str) -> list[int]:
+    """Process groups led by a plugin process whose owner mark starts with ``owner_prefix``."""
+    leaders = []
+    for pid in marked_processes(owner_prefix, prefix=True):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if os.getpgid(pid) == pid:
+                leaders.append(pid)
+    return leaders
 
 
 class PluginProcess:
@@ -225,6 +248,8 @@ class PluginProcess:
         if self.popen is None:
             return
         kill_group(self.popen.pid, timeout=timeout)
+        # Descendants that escaped the group (setsid) still carry the mark.
+        kill_marked(self.owner)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(timeout=2.0)
         for thread in self._threads:

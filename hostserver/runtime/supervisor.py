@@ -34,7 +34,7 @@ from .activation import (
 )
 from .config import RuntimeConfig
 from .logs import PluginLog
-from .process import LaunchError, PluginProcess, find_orphans, kill_group
+from .process import LaunchError, PluginProcess, find_orphans, kill_group, kill_marked
 from .sync import forget_plugin, sync_plugin_dir
 from .wake import WakeSocket
 
@@ -108,6 +108,7 @@ class Supervisor:
         for pgid in find_orphans(self._owner_prefix()):
             logger.warning("stopping orphaned plugin process group %s", pgid)
             kill_group(pgid, timeout=self.config.stop_timeout)
+        kill_marked(self._owner_prefix(), prefix=True)
 
     def _startup_sync(self) -> None:
         for host, plugins in records.hosts_with_plugins():

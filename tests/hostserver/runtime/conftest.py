@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 from common.bundle.build import FileSpec, build_bundle
 from hostserver.models import HostPlugin, HostServer
 from hostserver.runtime import RuntimeConfig, Supervisor
-from hostserver.runtime.process import group_members, process_running
+from hostserver.runtime.process import group_members, marked_processes, process_running
 
 EXE = "server/dist/plugin-linux-amd64"
 
@@ -150,6 +150,8 @@ def driver(host_root: Path) -> Iterator[Driver]:
     supervisor.shutdown()
     for pid in pids:
         assert not group_members(pid), f"plugin process group {pid} left behind"
+    left = marked_processes(f"{host_root.resolve()}::", prefix=True)
+    assert not left, f"plugin processes left behind: {left}"
 
 
 def wait_gone(pid: int, timeout: float = 5.0) -> bool:

@@ -108,3 +108,22 @@ echo $! > {pidfile}
 echo "1|1|tcp|127.0.0.1:1|netrpc|"
 exec sleep 300
 """
+
+
+def escapes_group(pidfile: str) -> str:
+    """Forks a child that leaves the process group with setsid() and ignores SIGTERM."""
+    return f"""#!{PY}
+import os, signal, time
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    open({pidfile!r}, "w").write(str(os.getpid()))
+    while True:
+        time.sleep(1)
+while not os.path.exists({pidfile!r}):
+    time.sleep(0.01)
+print("1|1|tcp|127.0.0.1:1|netrpc|", flush=True)
+while True:
+    time.sleep(1)
+"""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -320,6 +321,21 @@ def test_forked_child_is_stopped_with_the_plugin(driver: Driver, host, tmp_path:
     driver.settle(plugin, lambda p: p.state == PluginState.NOT_RUNNING)
 
     assert wait_gone(child), f"forked child {child} survived"
+
+
+def test_child_that_left_the_group_is_stopped_too(driver: Driver, host, tmp_path: Path) -> None:
+    pidfile = tmp_path / "escaped"
+    plugin = install(
+        host, server_manifest("com.example.setsid"), exe(plugins.escapes_group(str(pidfile)))
+    )
+    plugin = driver.settle(plugin, RUNNING)
+    child = int(pidfile.read_text())
+    assert process_running(child) and os.getpgid(child) != plugin.pid
+
+    set_enabled(host, "com.example.setsid", False)
+    driver.settle(plugin, lambda p: p.state == PluginState.NOT_RUNNING)
+
+    assert wait_gone(child), f"child {child} that called setsid() survived"
 
 
 def test_reinstall_restarts_the_plugin(driver: Driver, host) -> None:
