@@ -65,6 +65,20 @@ def portal_signing_key() -> Iterator[PortalSigningKey]:
     shutil.rmtree(home.parent, ignore_errors=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _stop_gpg_agent_of_the_default_keyring() -> Iterator[None]:
+    """Code that signs without the fixtures uses the test VAR_DIR's GnuPG home, and gpg starts
+    an agent there that would outlive the session: stop it at the end."""
+    from django.conf import settings
+
+    home = Path(settings.PORTAL_GNUPG_HOME)
+    yield
+    if home.is_dir():
+        subprocess.run(
+            ["gpgconf", "--homedir", str(home), "--kill", "all"], check=False, capture_output=True
+        )
+
+
 @pytest.fixture
 def portal_keyring(settings, portal_signing_key: PortalSigningKey):
     """``settings.PORTAL_GNUPG_HOME`` pointed at the session's key; returns its ``Keyring``.
