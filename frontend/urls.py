@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path, reverse_lazy
 
 from frontend.forms import LoginForm
-from frontend.views import account, admin, catalog, developer, docs, hosts, reviewer
+from frontend.views import account, admin, catalog, developer, docs, hosts, reviewer, testservers
 
 app_name = "frontend"
 
@@ -38,6 +38,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("reviews/<int:pk>/decide/", reviewer.review_decide, name="review-decide"),
     path("reviews/<int:pk>/pull-nightly/", reviewer.nightly_pull, name="nightly-pull"),
     path("findings/<int:pk>/waive/", reviewer.finding_waive_view, name="finding-waive"),
+    path(
+        "test-servers/<slug:host>/<str:plugin_id>/",
+        testservers.test_server_plugin,
+        name="test-server-plugin",
+    ),
     # Admin
     path("manage/", admin.admin_home, name="admin-home"),
     path("manage/members/add/", admin.member_add, name="member-add"),

@@ -35,7 +35,7 @@ def portal_nav(context: template.Context) -> dict[str, Any]:
             names.append(("Host servers", "frontend:host-list"))
             names.append(("Dashboard", "frontend:dashboard"))
             names.append(("Administration", "frontend:admin-home"))
-    nav = []
+    nav: list[dict[str, Any]] = []
     for label, name in names:
         try:
             url = reverse(name)
@@ -46,10 +46,10 @@ def portal_nav(context: template.Context) -> dict[str, Any]:
     matches = [
         item
         for item in nav
-        if path == item["url"] or (item["url"] != "/" and path.startswith(item["url"]))
+        if path == item["url"] or (item["url"] != "/" and path.startswith(str(item["url"])))
     ]
     if matches:
-        max(matches, key=lambda item: len(item["url"]))["current"] = True
+        max(matches, key=lambda item: len(str(item["url"])))["current"] = True
     return {"items": nav, "user": user}
 
 

@@ -9,9 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from certification.services.deployments import plugin_url
 from certification.services.submissions import (
     SourceInput,
     submission_create,
@@ -89,22 +89,18 @@ def _detail_context(request: HttpRequest, submission: Any) -> dict[str, Any]:
     context = pipeline.submission_details(submission)
     user = current_user(request)
     is_owner = submission.owner_id == user.pk
+    pid = submission.plugin_id
     context.update(
         {
             "is_owner": is_owner,
             "can_resubmit": is_owner and submission.status == Status.CHANGES_REQUESTED,
             "can_withdraw": is_owner and submission.status not in TERMINAL_STATES,
             "test_servers": [
-                (
-                    "ci-extensions",
-                    "nightly builds",
-                    plugin_url("ci-extensions", submission.plugin_id),
-                ),
-                (
-                    "ci-extensions-release",
-                    "release tests (QA, PM/UX)",
-                    plugin_url("ci-extensions-release", submission.plugin_id),
-                ),
+                (host, purpose, reverse("frontend:test-server-plugin", args=[host, pid]))
+                for host, purpose in (
+                    ("ci-extensions", "nightly builds"),
+                    ("ci-extensions-release", "release tests (QA, PM/UX)"),
+                )
             ],
         }
     )

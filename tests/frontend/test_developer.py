@@ -188,3 +188,21 @@ def test_resubmit_after_changes_requested(developer: User, make_user: Callable[.
     submission.refresh_from_db()
     assert submission.status == Status.BASIC_REVIEW
     assert submission.version == "1.0.1"
+
+
+def test_test_server_page_for_owner_and_reviewers_only(
+    developer: User, make_user: Callable[..., User]
+) -> None:
+    from hostserver.services import host_ensure_defaults
+
+    host_ensure_defaults()
+    submission = submit(developer)
+    url = reverse("frontend:test-server-plugin", args=["ci-extensions", submission.plugin_id])
+    page = client_for(developer).get(url)
+    assert page.status_code == 200
+    assert "is not installed on ci-extensions" in page.content.decode()
+    detail = client_for(developer).get(reverse("frontend:submission-detail", args=[submission.pk]))
+    assert url in detail.content.decode()
+    assert client_for(make_user("stranger")).get(url).status_code == 404
+    reviewer = make_user("qa1", groups=(roles.QA,))
+    assert client_for(reviewer).get(url).status_code == 200
