@@ -43,7 +43,7 @@ def _n(value: object) -> object:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+    return f"{value:.0f}" if value == int(value) else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def bar_chart(
