@@ -327,3 +327,43 @@ def test_go_stable_sort_agrees_with_a_stable_sort_on_consistent_input() -> None:
         items = [(rng.randint(0, 12), index) for index in range(size)]
         expected = sorted(items, key=lambda pair: pair[0])
         assert stable_sort(list(items), lambda a, b: a[0] < b[0]) == expected
+
+
+def test_fast_sort_gives_go_order_whenever_the_comparison_is_consistent() -> None:
+    from marketplace.compat.query import _less, _order_is_consistent, sort_entries
+
+    rng = random.Random(11)
+    checked = 0
+    for _ in range(400):
+        entries = []
+        fixed = {p: rng.choice([p.upper(), f"n{p}"]) for p in "abcdefg"}
+        mixed = rng.random() < 0.5  # names that change across versions, shared names
+        for _ in range(rng.randint(0, 60)):
+            plugin = rng.choice("abcdefg")
+            name = rng.choice([plugin.upper(), "Shared", "shared"]) if mixed else fixed[plugin]
+            version = f"{rng.randint(0, 3)}.{rng.randint(0, 3)}.0"
+            entries.append(make_entry(plugin, version, name=name))
+        items = catalog(*entries)
+        expected = stable_sort(list(items), _less)
+        got = list(items)
+        sort_entries(got)
+        if _order_is_consistent(items):
+            checked += 1
+        assert got == expected  # identical objects in identical order, both paths
+    assert 100 < checked < 400
+
+
+def test_name_changes_across_versions_use_go_order() -> None:
+    entries = catalog(
+        make_entry("calls", "0.1.0", name="Calls (Beta)"),
+        make_entry("other", "1.0.0", name="Calls (Alpha)"),
+        make_entry("calls", "1.0.0", name="Calls"),
+    )
+    served = run(entries, "return_all_versions=true")
+    expected = stable_sort(
+        list(entries),
+        lambda a, b: (
+            a.version > b.version if a.plugin_id == b.plugin_id else a.name_lower < b.name_lower
+        ),
+    )
+    assert ids_versions(served) == [(e.plugin_id, e.data["manifest"]["version"]) for e in expected]
