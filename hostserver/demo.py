@@ -19,16 +19,14 @@ DEMO_HOST = "community"
 DEMO_PLUGIN_ID = "com.example.portal-demo"
 
 _WEBAPP = (
-    """(function () {
-  class PortalDemoPlugin {
-    initialize(registry) {
-      console.log('Plugin Portal demo plugin loaded');
-    }
-  }
-  window.registerPlugin('%s', new PortalDemoPlugin());
-})();
-"""
-    % DEMO_PLUGIN_ID
+    "(function () {\n"
+    "  class PortalDemoPlugin {\n"
+    "    initialize(registry) {\n"
+    "      console.log('Plugin Portal demo plugin loaded');\n"
+    "    }\n"
+    "  }\n"
+    f"  window.registerPlugin('{DEMO_PLUGIN_ID}', new PortalDemoPlugin());\n"
+    "})();\n"
 )
 
 
