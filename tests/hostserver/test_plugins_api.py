@@ -264,3 +264,21 @@ def test_raw_body_without_multipart_is_no_file(api, make_bundle):
         headers=api._headers(None),
     )
     assert_app_error(response, 400, "api.plugin.upload.no_file.app_error")
+
+
+def test_webapp_and_local_marketplace_query_counts_do_not_grow(api, anon_api, host, make_bundle):
+    api.upload(make_bundle("com.example.one"))
+    HostPlugin.objects.update(state=PluginState.RUNNING)
+    with CaptureQueriesContext(connection) as webapp_one:
+        anon_api.get("/plugins/webapp")
+    with CaptureQueriesContext(connection) as market_one:
+        api.get("/plugins/marketplace?local_only=true")
+    for n in range(3):
+        api.upload(make_bundle(f"com.example.more{n}"))
+    HostPlugin.objects.update(state=PluginState.RUNNING)
+    with CaptureQueriesContext(connection) as webapp_four:
+        assert len(anon_api.get("/plugins/webapp").json()) == 4
+    with CaptureQueriesContext(connection) as market_four:
+        assert len(api.get("/plugins/marketplace?local_only=true").json()) == 4
+    assert len(webapp_four) == len(webapp_one)
+    assert len(market_four) == len(market_one)
