@@ -20,7 +20,7 @@ from certification.services.submissions import (
 from certification.services.transitions import submission_withdraw
 from certification.workflow import TERMINAL_STATES, Status
 from common.errors import PortalError
-from frontend import pipeline
+from frontend import pipeline, uploads
 from frontend.access import current_user
 from frontend.forms_developer import (
     ResubmitForm,
@@ -28,6 +28,8 @@ from frontend.forms_developer import (
     WithdrawForm,
     errors_to_form,
 )
+
+FILE_FIELDS = ("bundle", "source_archive")
 
 
 def _source(cleaned: dict[str, Any]) -> SourceInput:
@@ -49,7 +51,9 @@ def submission_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def submission_new(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    form = SubmissionForm(request.POST or None, request.FILES or None)
+    files = uploads.merge_files(request, FILE_FIELDS) if request.method == "POST" else None
+    form = SubmissionForm(request.POST or None, files)
+    kept: dict[str, dict[str, str]] = {}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -66,14 +70,18 @@ def submission_new(request: HttpRequest) -> HttpResponse:
         except PortalError as exc:
             errors_to_form(form, exc)
         else:
+            uploads.discard_all(request)
             messages.success(
                 request,
                 f"Thank you! {submission.name} {submission.version} is submitted. "
                 "Follow its review here.",
             )
             return redirect("frontend:submission-detail", pk=submission.pk)
+    if form.is_bound and files is not None:
+        kept = uploads.keep_valid(request, form, files, FILE_FIELDS)
     status = 400 if form.is_bound else 200
-    return render(request, "frontend/developer/new.html", {"form": form}, status=status)
+    context = {"form": form, "kept": kept}
+    return render(request, "frontend/developer/new.html", context, status=status)
 
 
 def _visible(request: HttpRequest, pk: int) -> Any:

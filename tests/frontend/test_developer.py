@@ -206,3 +206,31 @@ def test_test_server_page_for_owner_and_reviewers_only(
     assert client_for(make_user("stranger")).get(url).status_code == 404
     reviewer = make_user("qa1", groups=(roles.QA,))
     assert client_for(reviewer).get(url).status_code == 200
+
+
+def test_chosen_files_are_kept_when_another_field_fails(
+    developer: User, make_user: Callable[..., User]
+) -> None:
+    client = client_for(developer)
+    response = client.post(reverse("frontend:submission-new"), form_data(licence=""))
+    assert response.status_code == 400
+    kept = response.context["kept"]
+    assert set(kept) == {"bundle", "source_archive"}
+    html = response.content.decode()
+    assert "greeter.tar.gz" in html and "Kept" in html
+    assert submission_count() == 0
+    tokens = {f"{field}_kept": value["token"] for field, value in kept.items()}
+    # Another account cannot use the tokens.
+    stranger = client_for(make_user("stranger")).post(
+        reverse("frontend:submission-new"),
+        form_data(bundle=None, source_archive=None, **tokens),
+    )
+    assert stranger.status_code == 400
+    assert "bundle" in stranger.context["form"].errors
+    # The developer fixes the licence only; the kept files are used.
+    response = client.post(
+        reverse("frontend:submission-new"),
+        form_data(bundle=None, source_archive=None, **tokens),
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    assert submission_count() == 1
