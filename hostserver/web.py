@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.http.response import HttpResponseBase
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from hostserver import errors, selectors
 from hostserver.api.base import _error_response, resolve_host
@@ -48,7 +48,7 @@ def _file_response(path: Path) -> FileResponse:
     return response
 
 
-@require_GET
+@require_safe
 def static_plugin_file(request: HttpRequest, host: str, path: str) -> HttpResponseBase:
     """``/static/plugins/<id>/<file>`` from the host's ``ClientDirectory``."""
     host_obj = resolve_host(host)
@@ -63,7 +63,7 @@ def static_plugin_file(request: HttpRequest, host: str, path: str) -> HttpRespon
     return response
 
 
-@require_GET
+@require_safe
 def plugin_public_file(
     request: HttpRequest, host: str, plugin_id: str, path: str
 ) -> HttpResponseBase:

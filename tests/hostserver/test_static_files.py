@@ -84,3 +84,9 @@ def test_public_files_only_for_active_plugins(api, host, make_bundle):
     response = Client().get(url)
     assert response.status_code == 501
     assert response.json()["id"] == "app.plugin.disabled.app_error"
+
+
+def test_head_is_answered_and_other_methods_are_not(host, bundle_file):
+    url = f"/hosts/{host.name}/static/plugins/com.example.web/asset.svg"
+    assert Client().head(url).status_code == 200
+    assert Client().post(url).status_code == 405
