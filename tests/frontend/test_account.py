@@ -164,3 +164,13 @@ def test_api_docs_page_links_local_swagger_ui() -> None:
     # Served from the sidecar package through our static files, never a CDN.
     assert "cdn.jsdelivr" not in swagger
     assert "/static/drf_spectacular_sidecar/" in swagger
+
+
+def test_error_pages_use_the_portal_look(developer: User, settings) -> None:
+    settings.DEBUG = False
+    missing = Client().get("/plugins/no-such-plugin/")
+    assert missing.status_code == 404
+    assert "We could not find that page" in missing.content.decode()
+    forbidden = client_for(developer).get(reverse("frontend:dashboard"))
+    assert forbidden.status_code == 403
+    assert "Only portal admins may open this page." in forbidden.content.decode()
