@@ -24,7 +24,8 @@ EXE = "server/dist/plugin-linux-amd64"
 #: Short timings so the tests finish quickly; health checks off unless a test wants them.
 FAST = RuntimeConfig(
     interval=0.05,
-    handshake_timeout=2.0,
+    # Generous: a loaded CI machine can take a second to start a Python script.
+    handshake_timeout=5.0,
     health_interval=3600.0,
     stop_timeout=0.5,
     restart_window=3600.0,

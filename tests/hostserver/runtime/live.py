@@ -18,7 +18,7 @@ from hostserver.runtime import RuntimeConfig, Supervisor, notify_supervisor
 from . import plugins
 from .conftest import EXE
 
-LIVE = RuntimeConfig(interval=0.1, handshake_timeout=3.0, stop_timeout=1.0)
+LIVE = RuntimeConfig(interval=0.1, handshake_timeout=10.0, stop_timeout=1.0)
 
 
 @pytest.fixture
