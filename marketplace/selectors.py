@@ -40,8 +40,13 @@ _MAX_SELECTIONS = 64
 
 
 def _load_entries() -> tuple[CatalogEntry, ...]:
-    """Every entry in catalog order: query keys from columns, the entry text parsed later."""
+    """Every entry in catalog order, with the query keys from columns only.
+
+    The entries' text (mostly icon data) is loaded when an entry is first rendered
+    (``_load_texts``), so a large catalog loads fast and memory holds what is served.
+    """
     rows = Release.objects.order_by("position", "pk").values_list(
+        "pk",
         "plugin__plugin_id",
         "version",
         "manifest__name",
@@ -49,7 +54,6 @@ def _load_entries() -> tuple[CatalogEntry, ...]:
         "min_server_version",
         "enterprise",
         "hosting",
-        "entry",
     )
     keys: dict[str, VersionKey] = {}  # many releases share a min_server_version
 
@@ -67,12 +71,29 @@ def _load_entries() -> tuple[CatalogEntry, ...]:
             min_server_version=key(minimum) if minimum else None,
             enterprise=enterprise,
             hosting=hosting,
-            text=text,
+            row_id=pk,
         )
-        for plugin_id, version, name, description, minimum, enterprise, hosting, text in (
-            rows.iterator(chunk_size=500)
+        for pk, plugin_id, version, name, description, minimum, enterprise, hosting in (
+            rows.iterator(chunk_size=2000)
         )
     )
+
+
+def _load_texts(items: list[CatalogEntry]) -> bool:
+    """Load the entry text of the items that were never rendered; False if a row is gone."""
+    missing = [item for item in items if item.needs_text]
+    for start in range(0, len(missing), 500):
+        chunk = missing[start : start + 500]
+        texts = dict(
+            Release.objects.filter(pk__in=[item.row_id for item in chunk]).values_list(
+                "pk", "entry"
+            )
+        )
+        for item in chunk:
+            if item.row_id not in texts:
+                return False  # deleted since the snapshot was loaded: the catalog changed
+            item.text = texts[item.row_id]
+    return True
 
 
 def catalog_snapshot() -> CatalogSnapshot:
@@ -114,6 +135,9 @@ def marketplace_plugins_body(*, query: MarketplaceQuery) -> bytes:
     items = _selections.get(key)
     if items is None:
         items = select_entries(snapshot.entries, query)
+    if not _load_texts(items):
+        reset_caches()
+        return marketplace_plugins_body(query=query)
     body = render_json(items, query.platform)
     with _lock:
         if snapshot is _snapshot:

@@ -57,6 +57,7 @@ class CatalogEntry:
     enterprise: bool = False
     hosting: str = ""
     text: str = ""  # the normalised entry as JSON text, when built from storage
+    row_id: int = 0  # where ``text`` can be loaded from, when built from storage
     id_lower: str = ""
     _data: dict[str, Any] | None = None
     _json: dict[str, str] = field(default_factory=dict)
@@ -85,8 +86,15 @@ class CatalogEntry:
     def data(self) -> dict[str, Any]:
         """The entry as served (without platform substitution)."""
         if self._data is None:
+            if not self.text:
+                raise LookupError(f"entry {self.plugin_id} {self.version} has no text loaded")
             self._data = _served(json.loads(self.text))
+            self.text = ""  # parsed; keep one copy
         return self._data
+
+    @property
+    def needs_text(self) -> bool:
+        return self._data is None and not self.text
 
     def visible_to(self, query: MarketplaceQuery) -> bool:
         """The enterprise rule, then the hosting rule, then the min_server_version rule."""

@@ -150,3 +150,15 @@ def test_a_mattermost_server_query_with_every_parameter(client: Client) -> None:
     )
     served = json.loads(client.get(f"/api/v1/plugins?{query}").content)
     assert [(e["manifest"]["id"], e["manifest"]["version"]) for e in served] == [("a", "1.0.0")]
+
+
+def test_entries_are_loaded_on_first_render_and_a_vanished_row_reloads(client: Client) -> None:
+    from marketplace.models import Release
+
+    catalog_import(data=dump([make_entry("a"), make_entry("b")]))
+    assert len(json.loads(client.get("/api/v1/plugins?plugin_id=a").content)) == 1
+    # A row removed behind the services' back (no new revision): the loaded catalog no
+    # longer matches the database, so it is reloaded instead of failing.
+    Release.objects.filter(plugin__plugin_id="b").delete()
+    assert json.loads(client.get("/api/v1/plugins?plugin_id=b").content) == []
+    assert len(json.loads(client.get("/api/v1/plugins").content)) == 1
