@@ -226,8 +226,13 @@ def _commit_install(
     work: Path,
     force: bool,
 ) -> HostPlugin:
+    """The writes of an install, all or nothing: on any failure the new storage objects are
+    deleted, a replaced plugin's objects and folder are put back, and the row rolls back."""
     written: list[str] = []
+    backups: dict[str, Path] = {}
     target = host.plugin_dir / plugin_id
+    previous = work / f"previous-{plugin_id}"
+    placed = False
     try:
         with transaction.atomic():
             locked = HostServer.objects.select_for_update().get(pk=host.pk)
@@ -236,9 +241,11 @@ def _commit_install(
                 raise _install_id_taken(plugin_id)
             bundle_name = storage_name(host=locked, plugin_id=plugin_id)
             sig_name = storage_name(host=locked, plugin_id=plugin_id, signature=True)
-            # Storage backends never overwrite: drop the previous objects of a forced reinstall.
+            # Storage backends never overwrite: move the previous objects of a forced reinstall
+            # aside (a local copy) so that a failure below can put them back.
             for name in (bundle_name, sig_name):
                 if default_storage.exists(name):
+                    backups[name] = _backup_storage_object(name, work / f"backup-{len(backups)}")
                     default_storage.delete(name)
             with bundle.open("rb") as handle:
                 saved = default_storage.save(bundle_name, File(handle))
@@ -267,19 +274,40 @@ def _commit_install(
             # Last step, still inside the transaction: swap the extracted tree into place.
             locked.plugin_dir.mkdir(parents=True, exist_ok=True)
             if target.exists() or target.is_symlink():
-                target.rename(work / f"previous-{plugin_id}")
+                target.rename(previous)
             staged.rename(target)
+            placed = True
             # The supervisor (re)starts the plugin now rather than at its next poll.
             transaction.on_commit(notify_supervisor)
-    except IntegrityError as exc:
-        # Another process created the row between our check and insert (no row lock on SQLite
-        # across processes that bypass the file lock): same answer as the check.
+    except BaseException as exc:
         _cleanup_storage(written)
-        raise _install_id_taken(plugin_id) from exc
-    except BaseException:
-        _cleanup_storage(written)
+        _restore_storage(backups)
+        if placed:
+            target.rename(staged)
+        if previous.exists() and not target.exists():
+            previous.rename(target)
+        if isinstance(exc, IntegrityError):
+            # Another process created the row between our check and insert: same answer.
+            raise _install_id_taken(plugin_id) from exc
         raise
     return plugin
+
+
+def _backup_storage_object(name: str, local: Path) -> Path:
+    with default_storage.open(name, "rb") as source, local.open("wb") as copy:
+        shutil.copyfileobj(source, copy, 1024 * 1024)
+    return local
+
+
+def _restore_storage(backups: dict[str, Path]) -> None:
+    for name, local in backups.items():
+        try:
+            if default_storage.exists(name):
+                default_storage.delete(name)
+            with local.open("rb") as handle:
+                default_storage.save(name, File(handle))
+        except Exception:  # Best effort: the original error is what the caller must see.
+            logger.exception("could not restore %s after a failed install", name)
 
 
 def _cleanup_storage(names: list[str]) -> None:

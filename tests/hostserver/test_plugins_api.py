@@ -282,3 +282,22 @@ def test_webapp_and_local_marketplace_query_counts_do_not_grow(api, anon_api, ho
         assert len(api.get("/plugins/marketplace?local_only=true").json()) == 4
     assert len(webapp_four) == len(webapp_one)
     assert len(market_four) == len(market_one)
+
+
+def test_failed_forced_reinstall_puts_the_previous_plugin_back(api, host, make_bundle, monkeypatch):
+    old = make_bundle(version="1.0.0")
+    api.upload(old)
+    before = (host.plugin_dir / PID / "webapp/dist/main.js").read_text()
+
+    def broken_save(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(HostPlugin, "save", broken_save)
+    response = api.upload(make_bundle(version="2.0.0"), force=True)
+    assert_app_error(response, 500, "api.context.internal_error.app_error")
+    plugin = HostPlugin.objects.get()
+    assert plugin.version == "1.0.0" and plugin.generation == 1
+    with default_storage.open(plugin.bundle_path) as stored:
+        assert stored.read() == old
+    assert (host.plugin_dir / PID / "webapp/dist/main.js").read_text() == before
+    assert list((host.root_dir / "tmp").iterdir()) == []
