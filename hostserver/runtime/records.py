@@ -58,14 +58,38 @@ def _retrying(operation: Callable[[], T], *, attempts: int = 5) -> T:
 
 
 def hosts_with_plugins() -> list[tuple[HostServer, list[HostPlugin]]]:
-    """Every host server with its installed plugins (two queries)."""
+    """Every host server with its installed plugins (two queries).
+
+    Manifests are left out: this runs every pass, and only an activation needs one
+    (``plugin_manifest``).
+    """
 
     def read() -> list[tuple[HostServer, list[HostPlugin]]]:
         hosts = list(HostServer.objects.all())
         by_host: dict[int, list[HostPlugin]] = {host.pk: [] for host in hosts}
-        for plugin in HostPlugin.objects.all():
+        for plugin in HostPlugin.objects.defer("manifest"):
             by_host.setdefault(plugin.host_id, []).append(plugin)
         return [(host, by_host[host.pk]) for host in hosts]
+
+    return _retrying(read)
+
+
+def plugin_manifest(*, plugin_pk: int) -> dict[str, Any]:
+    def read() -> dict[str, Any]:
+        found = HostPlugin.objects.filter(pk=plugin_pk).values_list("manifest", flat=True).first()
+        return dict(found or {})
+
+    return _retrying(read)
+
+
+def host_if_plugin_removed(*, host_pk: int, plugin_id: str) -> HostServer | None:
+    """The host, when it exists but no longer has ``plugin_id`` installed."""
+
+    def read() -> HostServer | None:
+        host = HostServer.objects.filter(pk=host_pk).first()
+        if host is None or HostPlugin.objects.filter(host=host, plugin_id=plugin_id).exists():
+            return None
+        return host
 
     return _retrying(read)
 

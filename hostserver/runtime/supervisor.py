@@ -211,42 +211,11 @@ class Supervisor:
     def _activate(
         self, host: HostServer, plugin: HostPlugin, key: Key, *, restarts: list[str]
     ) -> None:
-        manifest: dict[str, Any] = dict(plugin.manifest or {})
-        manifest.setdefault("id", plugin.plugin_id)
         records.plugin_runtime_update(plugin_pk=plugin.pk, state=PluginState.STARTING)
         began = time.monotonic()
-        process: PluginProcess | None = None
-        log: PluginLog | None = None
         try:
-            check_server_version(manifest, host.server_version)
-            if not has_server(manifest) and not has_webapp(manifest):
-                raise ActivationError("must at least have a web app or server component")
-            sync_plugin_dir(host, plugin, only_if_missing=True)
-            plugin_dir = host.plugin_dir / plugin.plugin_id
-            webapp_hash = ""
-            if has_webapp(manifest):
-                webapp_hash = unpack_webapp(manifest, plugin_dir, host.client_dir)
-            if has_server(manifest):
-                executable = select_executable(manifest, plugin_dir)
-                log = PluginLog(
-                    host.root_dir / "logs" / f"{plugin.plugin_id}.log",
-                    max_bytes=self.config.log_max_bytes,
-                    ring_lines=self.config.log_ring_lines,
-                )
-                process = PluginProcess(
-                    executable=executable,
-                    owner=self._owner(host, plugin.plugin_id),
-                    log=log,
-                    limits=(
-                        self.config.limit_nofile,
-                        self.config.limit_fsize,
-                        self.config.limit_as,
-                    ),
-                )
-                process.start(handshake_timeout=self.config.handshake_timeout)
+            webapp_hash, process = self._launch(host, plugin)
         except (ActivationError, LaunchError, OSError) as exc:
-            if log is not None:
-                log.close()
             message = str(exc) if not isinstance(exc, OSError) else f"unable to activate: {exc}"
             logger.warning("plugin %s/%s failed to start: %s", host.name, plugin.plugin_id, message)
             self._fail(plugin, PluginState.FAILED_TO_START, message, restarts=restarts)
@@ -256,7 +225,7 @@ class Supervisor:
             plugin_pk=plugin.pk,
             generation=plugin.generation,
             process=process,
-            log=log,
+            log=process.log if process else None,
             next_check=time.monotonic() + self.config.health_interval,
             restarts=restarts,
         )
@@ -277,6 +246,39 @@ class Supervisor:
             plugin.plugin_id,
             time.monotonic() - began,
         )
+
+    def _launch(self, host: HostServer, plugin: HostPlugin) -> tuple[str, PluginProcess | None]:
+        """Mattermost's activation steps, in its order; returns (webapp hash, process)."""
+        manifest: dict[str, Any] = dict(records.plugin_manifest(plugin_pk=plugin.pk))
+        manifest.setdefault("id", plugin.plugin_id)
+        check_server_version(manifest, host.server_version)
+        if not has_server(manifest) and not has_webapp(manifest):
+            raise ActivationError("must at least have a web app or server component")
+        sync_plugin_dir(host, plugin, only_if_missing=True)
+        plugin_dir = host.plugin_dir / plugin.plugin_id
+        webapp_hash = ""
+        if has_webapp(manifest):
+            webapp_hash = unpack_webapp(manifest, plugin_dir, host.client_dir)
+        if not has_server(manifest):
+            return webapp_hash, None
+        executable = select_executable(manifest, plugin_dir)
+        log = PluginLog(
+            host.root_dir / "logs" / f"{plugin.plugin_id}.log",
+            max_bytes=self.config.log_max_bytes,
+            ring_lines=self.config.log_ring_lines,
+        )
+        process = PluginProcess(
+            executable=executable,
+            owner=self._owner(host, plugin.plugin_id),
+            log=log,
+            limits=(self.config.limit_nofile, self.config.limit_fsize, self.config.limit_as),
+        )
+        try:
+            process.start(handshake_timeout=self.config.handshake_timeout)
+        except BaseException:
+            log.close()
+            raise
+        return webapp_hash, process
 
     def _fail(
         self,
@@ -328,6 +330,10 @@ class Supervisor:
             return
         now = time.monotonic()
         if now < act.next_check:
+            return
+        if (host.config.get("PluginSettings") or {}).get("EnableHealthCheck") is False:
+            # Mattermost's switch for the periodic ping; a crash is still noticed above.
+            act.next_check = now + self.config.health_interval
             return
         if process.probe():
             act.failed_probes = 0

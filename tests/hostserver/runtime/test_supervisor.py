@@ -260,6 +260,24 @@ def test_plugin_that_stops_answering_fails_health_checks(driver: Driver, host) -
     assert "health check failed: no answer" in plugin.error
 
 
+def test_health_checks_can_be_switched_off(driver: Driver, host) -> None:
+    driver.supervisor.config = FAST.__class__(
+        **{**FAST.__dict__, "health_interval": 0.05, "ping_fail_limit": 1}
+    )
+    host.config["PluginSettings"]["EnableHealthCheck"] = False
+    host.save(update_fields=["config"])
+    plugin = install(host, server_manifest("com.example.nocheck"), exe(plugins.DEAF))
+    plugin = driver.settle(plugin, RUNNING)
+    pid = plugin.pid
+
+    for _ in range(20):
+        driver.supervisor.reconcile_once()
+        time.sleep(0.05)
+    plugin.refresh_from_db()
+
+    assert plugin.state == PluginState.RUNNING and plugin.pid == pid
+
+
 def test_health_check_records_heartbeat(driver: Driver, host) -> None:
     driver.supervisor.config = FAST.__class__(**{**FAST.__dict__, "health_interval": 0.1})
     plugin = driver.settle(
