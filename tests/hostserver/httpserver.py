@@ -19,6 +19,7 @@ class Route:
     status: int = 200
     content_type: str = "application/octet-stream"
     delay: float = 0.0  # seconds to wait before answering (a slow server)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,6 +59,8 @@ def http_server() -> Iterator[Server]:
                 self.send_response(route.status)
                 self.send_header("Content-Type", route.content_type)
                 self.send_header("Content-Length", str(len(body)))
+                for key, value in route.headers.items():
+                    self.send_header(key, value)
                 self.end_headers()
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):

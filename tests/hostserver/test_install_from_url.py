@@ -152,3 +152,19 @@ def test_refused_when_signatures_are_required(api, host, server, make_bundle):
     response = _install(api, server.serve("/p.tar.gz", make_bundle()))
     assert_app_error(response, 501, "app.plugin.disabled.app_error")
     assert server.requests == []
+
+
+def test_redirect_to_a_private_address_is_refused(api, host, server):
+    # The portal's loopback host is allowed; a redirect must not smuggle us elsewhere.
+    url = server.serve(
+        "/jump.tar.gz", b"", status=302, headers={"Location": "http://10.255.255.1/x.tar.gz"}
+    )
+    body = assert_app_error(_install(api, url), 400, FAILED)
+    assert "10.255.255.1" in body["message"]
+    _assert_nothing_left(host)
+
+
+def test_redirect_within_allowed_hosts_is_followed(api, host, server, make_bundle):
+    target = server.serve("/real.tar.gz", make_bundle())
+    url = server.serve("/moved.tar.gz", b"", status=301, headers={"Location": target})
+    assert _install(api, url).status_code == 201
