@@ -10,6 +10,7 @@
 //   CLIENT4_BUNDLE_V2      the same plugin id, a newer version (replaces it with force)
 //   CLIENT4_URL_BUNDLE_URL / CLIENT4_URL_BUNDLE_ID  a bundle served over HTTP (install_from_url)
 //   CLIENT4_MARKETPLACE_ID a plugin published in the marketplace the host server points at
+//   CLIENT4_BAD_BUNDLE / CLIENT4_BAD_BUNDLE_ID     a bundle whose executable prints garbage, not a handshake
 //   CLIENT4_TIMEOUT        optional, seconds to wait for a plugin to run (default 30)
 'use strict';
 
@@ -31,6 +32,9 @@ const TIMEOUT_MS = Number(env('CLIENT4_TIMEOUT', '30')) * 1000;
 const BUNDLE_ID = env('CLIENT4_BUNDLE_ID');
 const URL_ID = env('CLIENT4_URL_BUNDLE_ID');
 const MARKET_ID = env('CLIENT4_MARKETPLACE_ID');
+const BAD_ID = env('CLIENT4_BAD_BUNDLE_ID');
+// Not exercised: getMarketplaceApps, which talks to the Apps framework plugin's own HTTP routes
+// (/plugins/com.mattermost.apps/...), not to the plugin management API.
 
 const passed = [];
 
@@ -201,6 +205,29 @@ async function main() {
         assert.ok(!ids(list).includes(BUNDLE_ID));
         const plugins = await admin.getPlugins();
         assert.ok(ids(plugins.inactive).includes(BUNDLE_ID));
+    });
+
+    await check('a plugin with a bad handshake shows FailedToStart with its error', async () => {
+        const manifest = await admin.uploadPlugin(bundleFile('CLIENT4_BAD_BUNDLE'));
+        assert.equal(manifest.id, BAD_ID);
+        // Mattermost answers OK: activation failures show only in the statuses.
+        assert.deepEqual(await admin.enablePlugin(BAD_ID), {status: 'OK'});
+        const status = await waitForState(admin, BAD_ID, [2, 3, 4]);
+        assert.equal(status.state, 3, JSON.stringify(status));
+        assert.ok(status.error.length > 0, 'the status says why');
+        const plugins = await admin.getPlugins();
+        assert.ok(ids(plugins.inactive).includes(BAD_ID));
+        assert.ok(!ids(await admin.getWebappPlugins()).includes(BAD_ID));
+        assert.deepEqual(await admin.removePlugin(BAD_ID), {status: 'OK'});
+    });
+
+    await check('first admin visit to the marketplace is recorded', async () => {
+        const before = await admin.getFirstAdminVisitMarketplaceStatus();
+        assert.equal(before.name, 'FirstAdminVisitMarketplace');
+        assert.deepEqual(await admin.setFirstAdminVisitMarketplaceStatus(), {status: 'OK'});
+        const after = await admin.getFirstAdminVisitMarketplaceStatus();
+        assert.equal(after.value, 'true');
+        await expectError(user.getFirstAdminVisitMarketplaceStatus(), 403);
     });
 
     await check('enable and disable of an unknown plugin are 404', async () => {

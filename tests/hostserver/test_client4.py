@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group, User
 
 from common.roles import PORTAL_ADMINS
 from hostserver.services import host_create, trusted_key_add
-from tests.hostserver.runtime import live
+from tests.hostserver.runtime import live, plugins
 from tests.hostserver.runtime.live import server_bundle
 
 CLIENT4_DIR = Path(__file__).resolve().parent.parent / "client4"
@@ -68,6 +68,9 @@ def test_client4_drives_every_plugin_method(
     }
     for name, data in bundles.items():
         (tmp_path / f"{name}.tar.gz").write_bytes(data)
+    (tmp_path / "bad.tar.gz").write_bytes(
+        server_bundle("com.example.silent", "1.0.0", script=plugins.GARBAGE)
+    )
     (file_server.root / "from-url.tar.gz").write_bytes(
         server_bundle("com.example.fromurl", "0.5.0", webapp=False)
     )
@@ -88,6 +91,8 @@ def test_client4_drives_every_plugin_method(
         "CLIENT4_URL_BUNDLE_URL": f"{file_server.url}/from-url.tar.gz",
         "CLIENT4_URL_BUNDLE_ID": "com.example.fromurl",
         "CLIENT4_MARKETPLACE_ID": "com.example.market",
+        "CLIENT4_BAD_BUNDLE": str(tmp_path / "bad.tar.gz"),
+        "CLIENT4_BAD_BUNDLE_ID": "com.example.silent",
         "CLIENT4_TIMEOUT": "30",
     }
     result = subprocess.run(
