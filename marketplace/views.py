@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import os
-import subprocess
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,23 +42,29 @@ def labels(request: HttpRequest) -> HttpResponse:
     return HttpResponse(_LABELS_BODY, content_type="application/json")
 
 
+def _git_head(repo: Path) -> str:
+    """The commit checked out in ``repo``, read from ``.git`` (no git process); "" if unknown."""
+    git = repo / ".git"
+    try:
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head
+        ref = head[5:]
+        if (git / ref).is_file():
+            return (git / ref).read_text().strip()
+        for line in (git / "packed-refs").read_text().splitlines():
+            if line.endswith(" " + ref):
+                return line.split(" ", 1)[0]
+    except OSError:
+        pass
+    return ""
+
+
 @lru_cache(maxsize=1)
 def _build_info() -> tuple[str, str]:
-    """(release tag, full commit hash) from the environment, else from git, else empty."""
-    build_hash = os.environ.get("PORTAL_BUILD_HASH", "")
+    """(release tag, full commit hash) from the environment (set by the image build), else git."""
     tag = os.environ.get("PORTAL_RELEASE_ID", "")
-    if not build_hash:
-        try:
-            build_hash = subprocess.run(
-                ["git", "rev-parse", "HEAD"],  # noqa: S607 - git from PATH is intended
-                cwd=Path(settings.BASE_DIR),
-                capture_output=True,
-                text=True,
-                timeout=5,
-                check=False,
-            ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            build_hash = ""
+    build_hash = os.environ.get("PORTAL_BUILD_HASH", "") or _git_head(Path(settings.BASE_DIR))
     return tag, build_hash
 
 
