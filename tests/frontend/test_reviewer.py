@@ -135,3 +135,21 @@ def test_review_page_shows_code_without_template_and_checklist(developer: User, 
     for item in workflow.checklist_for(Status.BASIC_REVIEW):
         assert escape(item.text) in html
     assert "Record my decision" in html
+
+
+def test_queue_and_my_submissions_query_counts_do_not_grow(
+    developer: User, core: User, django_assert_max_num_queries
+) -> None:
+    submit(developer, "com.example.a")
+    review_client, dev_client = client_for(core), client_for(developer)
+
+    def measure() -> None:
+        with django_assert_max_num_queries(12):
+            assert review_client.get(reverse("frontend:review-queue")).status_code == 200
+        with django_assert_max_num_queries(12):
+            assert dev_client.get(reverse("frontend:submission-list")).status_code == 200
+
+    measure()
+    for i in range(4):
+        submit(developer, f"com.example.more{i}")
+    measure()
