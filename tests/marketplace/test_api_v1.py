@@ -162,3 +162,22 @@ def test_entries_are_loaded_on_first_render_and_a_vanished_row_reloads(client: C
     Release.objects.filter(plugin__plugin_id="b").delete()
     assert json.loads(client.get("/api/v1/plugins?plugin_id=b").content) == []
     assert len(json.loads(client.get("/api/v1/plugins").content)) == 1
+
+
+def test_health_reports_the_build_from_the_environment(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from marketplace import views
+
+    monkeypatch.setenv("PORTAL_BUILD_HASH", "0123456789abcdef0123456789abcdef01234567")
+    monkeypatch.setenv("PORTAL_RELEASE_ID", "v1.2.3")
+    views._build_info.cache_clear()
+    try:
+        body = json.loads(client.get("/api/v1/health").content)
+    finally:
+        views._build_info.cache_clear()
+    assert body["releaseID"] == "v1.2.3"
+    assert body["details"]["buildInfo"] == {
+        "buildHash": "0123456789abcdef0123456789abcdef01234567",
+        "buildHashShort": "0123456",
+    }
