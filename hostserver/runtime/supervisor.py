@@ -136,6 +136,9 @@ class Supervisor:
                     # The database went away or stayed locked: keep the plugins, retry later.
                     logger.exception("reconcile pass failed")
                     close_old_connections()
+                except Exception:
+                    # A bug must not take every plugin down with the loop; the next pass retries.
+                    logger.exception("reconcile pass failed")
                 if not stop.is_set() and self._wake is not None:
                     self._wake.wait(self.config.interval)
                 else:
@@ -166,7 +169,13 @@ class Supervisor:
             for plugin in plugins:
                 key = (host.pk, plugin.plugin_id)
                 seen.add(key)
-                self._reconcile_plugin(host, plugin, key)
+                try:
+                    self._reconcile_plugin(host, plugin, key)
+                except DatabaseError:
+                    raise
+                except Exception:
+                    # One plugin's unexpected failure must not starve the others.
+                    logger.exception("reconcile of %s/%s failed", host.name, plugin.plugin_id)
         for key in [k for k in self.active if k not in seen]:
             # Removed (row deleted): stop it and drop its webapp copy.
             self._deactivate(key, state=None)

@@ -89,7 +89,7 @@ def _fetch(name: str, dest: Path) -> str:
             while chunk := source.read(1024 * 1024):
                 sha.update(chunk)
                 out.write(chunk)
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # Storage backends raise their own types (S3: botocore errors).
         raise SyncError(f"bundle {name} missing from the file store: {exc}") from exc
     return sha.hexdigest()
 
@@ -102,7 +102,7 @@ def _verify(host: HostServer, plugin: HostPlugin, local: Path) -> None:
     try:
         with default_storage.open(plugin.signature_path, "rb") as sig:
             signature = sig.read()
-    except OSError as exc:
+    except Exception as exc:  # As above: any storage backend's error.
         raise SyncError(f"signature missing from the file store: {plugin.plugin_id}") from exc
     try:
         verify_detached(local, signature, trusted_keys(host=host))

@@ -123,3 +123,17 @@ def test_bundle_missing_from_the_file_store_fails_to_start(host, host_root) -> N
         driver.supervisor.shutdown()
 
     assert "missing from the file store" in plugin.error
+
+
+def test_plugin_dir_is_rebuilt_from_an_s3_file_store(host, host_root, s3_storage) -> None:
+    plugin = install(host, server_manifest("com.example.s3"), exe(plugins.GOOD))
+    listed = s3_storage.client.list_objects_v2(Bucket=s3_storage.bucket_name)
+    assert [o["Key"] for o in listed["Contents"]] == [plugin.bundle_path]
+
+    driver = _start(host_root)
+    try:
+        plugin = driver.settle(plugin, RUNNING)
+    finally:
+        driver.supervisor.shutdown()
+
+    assert (host.plugin_dir / "com.example.s3" / EXE).is_file()
