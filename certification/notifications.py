@@ -84,7 +84,7 @@ class MattermostWebhookNotifier:
 
 @cache
 def _load(path: str) -> Notifier:
-    return import_string(path)()  # type: ignore[no-any-return]
+    return import_string(path)()
 
 
 def notifiers() -> list[Notifier]:

@@ -6,13 +6,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from certification import fingerprints, review, sources, workflow
 from certification.models import (
     AuditEvent,
     Deployment,
+    DeploymentPurpose,
     Finding,
     NightlyBuild,
     Review,
@@ -26,7 +27,7 @@ from certification.workflow import Decision, Status
 from common import roles
 from common.errors import NotFound
 
-Viewer = AbstractBaseUser | AnonymousUser
+Viewer = User | AnonymousUser
 
 
 def _acting_stages(viewer: Viewer) -> list[str]:
@@ -55,7 +56,7 @@ def submission_list(
     if filters.get("plugin_id"):
         qs = qs.filter(plugin_id=filters["plugin_id"])
     if filters.get("mine"):
-        qs = qs.filter(owner=viewer)
+        qs = qs.filter(owner_id=viewer.pk)
     return qs.order_by("-created_at", "-id")
 
 
@@ -139,10 +140,10 @@ def deployment_list(*, submission: Submission) -> QuerySet[Deployment]:
     return submission.deployments.select_related("revision").order_by("-created_at", "-id")
 
 
-def proposed_reviewers(*, submission: Submission) -> list[AbstractBaseUser]:
+def proposed_reviewers(*, submission: Submission) -> list[User]:
     """Release review: the basic reviewer first, then security reviewers (never the owner)."""
     user_model = get_user_model()
-    out: list[AbstractBaseUser] = []
+    out: list[User] = []
     if submission.basic_reviewer is not None and submission.basic_reviewer.is_active:
         out.append(submission.basic_reviewer)
     security = user_model.objects.filter(
@@ -156,8 +157,8 @@ def test_links(*, submission: Submission) -> dict[str, str]:
     """Where QA and PM/UX find the plugin on the test servers."""
     return {
         "nightly": plugin_url(NIGHTLY_HOST, submission.plugin_id),
-        "release": plugin_url(HOST_FOR_PURPOSE["release"], submission.plugin_id),
-        "release_server": plugin_url(HOST_FOR_PURPOSE["release"], "").rstrip("/"),
+        "release": plugin_url(HOST_FOR_PURPOSE[DeploymentPurpose.RELEASE], submission.plugin_id),
+        "release_server": plugin_url(HOST_FOR_PURPOSE[DeploymentPurpose.RELEASE], "").rstrip("/"),
     }
 
 

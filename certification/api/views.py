@@ -55,7 +55,7 @@ def _source_from(data: dict) -> SourceInput:
 class SubmissionListView(CertificationView):
     parser_classes = [MultiPartParser, FormParser]
     serializer_class = s.SubmissionOut
-    pagination_class = GenericAPIView.pagination_class
+    pagination_class = GenericAPIView.pagination_class  # type: ignore[assignment]
 
     @extend_schema(responses=s.SubmissionOut(many=True))
     def get(self, request: Request) -> Response:

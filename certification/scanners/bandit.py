@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess  # nosec B404 - fixed argument list, no shell
+import subprocess  # nosec B404
 import tempfile
 from pathlib import Path
 
@@ -25,7 +25,7 @@ def run(root: Path, *, timeout: float = TIMEOUT) -> ScanResult:
         out = Path(tmp) / "report.json"
         cmd = [exe, "-r", ".", "-f", "json", "-q", "-o", str(out)]
         try:
-            proc = subprocess.run(  # noqa: S603  # nosec B603 - fixed argv, no shell
+            proc = subprocess.run(  # noqa: S603  # nosec B603
                 cmd, cwd=root, capture_output=True, timeout=timeout, check=False
             )
         except subprocess.TimeoutExpired as exc:

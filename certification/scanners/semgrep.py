@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess  # nosec B404 - fixed argument list, no shell
+import subprocess  # nosec B404
 import tempfile
 from pathlib import Path
 
@@ -55,7 +55,7 @@ def _run(root: Path, *, timeout: float) -> ScanResult:
     with tempfile.TemporaryDirectory(prefix="semgrep-home-") as home:
         env["HOME"] = home  # semgrep writes settings/logs under ~/.semgrep
         try:
-            proc = subprocess.run(  # noqa: S603  # nosec B603 - fixed argv, no shell
+            proc = subprocess.run(  # noqa: S603  # nosec B603
                 cmd, cwd=root, capture_output=True, timeout=timeout, env=env, check=False
             )
         except subprocess.TimeoutExpired as exc:

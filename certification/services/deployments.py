@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -140,7 +140,7 @@ def _finish(deployment_id: int, status: str, state: str, message: str) -> Deploy
 
 
 @transaction.atomic
-def deployer_ensure() -> AbstractBaseUser:
+def deployer_ensure() -> User:
     """The portal's deployer account: a portal admin (system admin on the host servers) with
     the credentials from settings. Idempotent; a changed password in settings is applied."""
     from django.contrib.auth import get_user_model
@@ -158,5 +158,5 @@ def deployer_ensure() -> AbstractBaseUser:
         user.set_password(password)
         user.is_active = True
         user.save(update_fields=["password", "is_active"])
-    user.groups.add(Group.objects.get_or_create(name=roles.PORTAL_ADMINS)[0])  # type: ignore[attr-defined]
+    user.groups.add(Group.objects.get_or_create(name=roles.PORTAL_ADMINS)[0])
     return user

@@ -44,7 +44,7 @@ def claim(
     mine = Q(status__in=startable)
     if task_id:
         mine |= Q(status=running, task_id=task_id)
-    updated = model._default_manager.filter(mine, pk=pk).update(  # type: ignore[attr-defined]
+    updated = model._default_manager.filter(mine, pk=pk).update(
         status=running,
         task_id=task_id,
         heartbeat_at=now,
@@ -64,9 +64,7 @@ def heartbeat(
     def beat() -> None:
         try:
             while not stop.wait(every):
-                model._default_manager.filter(pk=pk).update(  # type: ignore[attr-defined]
-                    heartbeat_at=timezone.now()
-                )
+                model._default_manager.filter(pk=pk).update(heartbeat_at=timezone.now())
         finally:
             connection.close()
 

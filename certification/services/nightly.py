@@ -7,7 +7,7 @@ import tempfile
 import time
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -36,9 +36,7 @@ def _timeout() -> float:
     return float(getattr(settings, "CERTIFICATION_NIGHTLY_TIMEOUT", 120.0))
 
 
-def nightly_request(
-    *, submission: Submission, trigger: str, actor: AbstractBaseUser | None
-) -> NightlyBuild:
+def nightly_request(*, submission: Submission, trigger: str, actor: User | None) -> NightlyBuild:
     """Queue a pull (inside the caller's transaction); reuses one already in flight."""
     if actor is not None:
         from certification.services.transitions import can_act_in_stage
@@ -60,7 +58,7 @@ def nightly_request(
 
 
 @transaction.atomic
-def nightly_request_now(*, submission_id: int, actor: AbstractBaseUser) -> NightlyBuild:
+def nightly_request_now(*, submission_id: int, actor: User) -> NightlyBuild:
     from certification.services.transitions import lock_submission
 
     submission = lock_submission(submission_id)
@@ -120,7 +118,7 @@ def nightly_execute(
 def _pull_and_deploy(build: NightlyBuild, lines: list[str], started: float) -> NightlyBuild:
     submission = build.submission
     _log(build.pk, lines, f"GET {build.url} (attempt {build.attempt})")
-    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as fh:
+    with tempfile.TemporaryFile() as fh:
         try:
             result = http.download(build.url, fh, max_bytes=_max_bytes(), timeout=_timeout())
         except http.UpstreamHTTPError as exc:

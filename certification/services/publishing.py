@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from certification.models import Submission
 from common.errors import Conflict
@@ -15,7 +15,7 @@ AUTHOR_TYPE = "community"
 RELEASE_STAGE = "production"
 
 
-def publish_certified(*, submission: Submission, actor: AbstractBaseUser) -> dict[str, Any]:
+def publish_certified(*, submission: Submission, actor: User) -> dict[str, Any]:
     """Store, sign and list the current revision's bundle as a certified release.
 
     Runs inside the PM/UX approval's transaction: if publishing fails, the approval does not

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -120,7 +120,7 @@ def _summarise(submission_id: int, revision_id: int) -> None:
     submission.save(update_fields=["status_message", "updated_at"])
 
 
-def _require_security(actor: AbstractBaseUser, submission: Submission) -> None:
+def _require_security(actor: User, submission: Submission) -> None:
     if submission.owner_id == actor.pk:
         raise NotAllowed("nobody waives findings of their own submission")
     if not (roles.is_portal_admin(actor) or roles.SECURITY_REVIEWERS in roles.user_groups(actor)):
@@ -128,7 +128,7 @@ def _require_security(actor: AbstractBaseUser, submission: Submission) -> None:
 
 
 @transaction.atomic
-def scan_rerun(*, scan_id: int, actor: AbstractBaseUser) -> ScanRun:
+def scan_rerun(*, scan_id: int, actor: User) -> ScanRun:
     """Queue a failed scan again (after the reaper or a scanner failure)."""
     run = ScanRun.objects.select_for_update().select_related("submission").filter(pk=scan_id)
     found = run.first()
@@ -151,7 +151,7 @@ def scan_rerun(*, scan_id: int, actor: AbstractBaseUser) -> ScanRun:
 
 
 @transaction.atomic
-def finding_waive(*, finding_id: int, actor: AbstractBaseUser, justification: str) -> Finding:
+def finding_waive(*, finding_id: int, actor: User, justification: str) -> Finding:
     """A security reviewer accepts a blocking finding, with a justification on record."""
     finding = Finding.objects.select_for_update().filter(pk=finding_id).first()
     if finding is None:
@@ -162,7 +162,7 @@ def finding_waive(*, finding_id: int, actor: AbstractBaseUser, justification: st
         raise InvalidInput("explain why the finding is acceptable (at least 10 characters)")
     if finding.waived_at is not None:
         raise Conflict("this finding is already waived")
-    finding.waived_by = actor  # type: ignore[assignment]
+    finding.waived_by = actor
     finding.waiver_justification = justification.strip()
     finding.waived_at = timezone.now()
     finding.save(update_fields=["waived_by", "waiver_justification", "waived_at"])

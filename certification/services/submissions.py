@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -95,7 +95,7 @@ def _check_licence(spdx_id: str) -> str:
     return spdx_id
 
 
-def check_plugin_ownership(*, owner: AbstractBaseUser, plugin_id: str) -> Submission | None:
+def check_plugin_ownership(*, owner: User, plugin_id: str) -> Submission | None:
     """The plugin id is new or owned by ``owner``; returns the last certified submission."""
     others = Submission.objects.filter(plugin_id=plugin_id).exclude(owner=owner)
     if others.exclude(status__in=[Status.WITHDRAWN, Status.REJECTED]).exists():
@@ -131,11 +131,11 @@ def _store_revision_files(
     if bundle is not None:
         name = f"{bundle.plugin_id}-{bundle.version}-{bundle.sha256[:12]}.tar.gz"
         revision.bundle.save(name, ContentFile(bundle.data), save=False)
-        written.append(revision.bundle.name)
+        written.append(str(revision.bundle.name))
     if source is not None:
         name = f"{revision.submission.plugin_id}-r{revision.number}-{source.sha256[:12]}.tar.gz"
         revision.source_archive.save(name, ContentFile(source.data), save=False)
-        written.append(revision.source_archive.name)
+        written.append(str(revision.source_archive.name))
     return written
 
 
@@ -171,7 +171,7 @@ def _source_fields(source: SourceInput) -> tuple[dict, sources.NormalisedSource 
 @transaction.atomic
 def submission_create(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     name: str,
     repository_url: str,
     nightly_url: str,
@@ -255,7 +255,7 @@ def _delete(names: list[str]) -> None:
 def submission_resubmit(
     *,
     submission_id: int,
-    actor: AbstractBaseUser,
+    actor: User,
     bundle: BinaryIO | bytes | None = None,
     source: SourceInput | None = None,
     note: str = "",
@@ -300,7 +300,7 @@ def submission_resubmit(
     normal = None
     if source is not None and source.given:
         fields, normal = _source_fields(source)
-        revision.source_archive = None  # type: ignore[assignment]
+        revision.source_archive = None
         revision.source_filename = ""
         revision.git_url = revision.git_ref = revision.source_sha256 = revision.source_error = ""
         for key, value in fields.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -55,7 +55,7 @@ def _move(
     submission: Submission,
     *,
     action: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     to: str | None = None,
     message: str = "",
     reason_code: str = "",
@@ -102,7 +102,7 @@ def record_event(
     submission: Submission,
     *,
     action: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     from_status: str,
     to_status: str,
     reason_code: str = "",
@@ -152,7 +152,7 @@ def deployment_request(*, submission: Submission, purpose: str) -> Deployment:
     deployment, created = Deployment.objects.get_or_create(
         revision=revision,
         purpose=purpose,
-        defaults={"submission": submission, "host": HOST_FOR_PURPOSE[purpose]},
+        defaults={"submission": submission, "host": HOST_FOR_PURPOSE[DeploymentPurpose(purpose)]},
     )
     if not created and deployment.status == JobStatus.FAILED:
         # A new approval after a failed deployment tries again.
@@ -168,13 +168,13 @@ def deployment_request(*, submission: Submission, purpose: str) -> Deployment:
 # --- role checks ---------------------------------------------------------------------------
 
 
-def can_act_in_stage(user: AbstractBaseUser, stage: str) -> bool:
+def can_act_in_stage(user: User, stage: str) -> bool:
     if roles.is_portal_admin(user):
         return True
     return bool(roles.user_groups(user) & workflow.STAGE_ROLES.get(stage, frozenset()))
 
 
-def _require_reviewer(submission: Submission, actor: AbstractBaseUser) -> None:
+def _require_reviewer(submission: Submission, actor: User) -> None:
     if not actor.is_authenticated or not actor.is_active:
         raise NotAllowed("sign in to review")
     if submission.owner_id == actor.pk:
@@ -258,7 +258,7 @@ def ci_pass(*, submission_id: int, build_id: int) -> Submission:
 def stage_approve(
     *,
     submission_id: int,
-    actor: AbstractBaseUser,
+    actor: User,
     checklist: dict[str, Any],
     text: str = "",
 ) -> Submission:
@@ -290,7 +290,7 @@ def stage_approve(
             )
     except IntegrityError as exc:
         raise Conflict("you already approved this stage for this revision") from exc
-    evidence = {"review": review.pk, "revision": revision.number}
+    evidence: dict[str, Any] = {"review": review.pk, "revision": revision.number}
     if stage == Status.RELEASE_REVIEW:
         approvals = list(
             Review.objects.filter(
@@ -314,7 +314,7 @@ def stage_approve(
             return submission
         evidence["approvers"] = [r for r, _ in approvals]
     if stage == Status.BASIC_REVIEW:
-        submission.basic_reviewer = actor  # type: ignore[assignment]
+        submission.basic_reviewer = actor
         submission.save(update_fields=["basic_reviewer", "updated_at"])
     if stage == Status.PM_UX:
         from certification.services.publishing import publish_certified
@@ -347,7 +347,7 @@ def _require_scans_clear(submission: Submission) -> None:
 def _review_decision(
     *,
     submission_id: int,
-    actor: AbstractBaseUser,
+    actor: User,
     decision: str,
     action: str,
     reason_code: str,
@@ -387,7 +387,7 @@ def _review_decision(
 
 @transaction.atomic
 def stage_request_changes(
-    *, submission_id: int, actor: AbstractBaseUser, reason_code: str, text: str
+    *, submission_id: int, actor: User, reason_code: str, text: str
 ) -> Submission:
     """Send the submission back to its developer; a resubmission returns to this stage."""
     return _review_decision(
@@ -401,9 +401,7 @@ def stage_request_changes(
 
 
 @transaction.atomic
-def stage_reject(
-    *, submission_id: int, actor: AbstractBaseUser, reason_code: str, text: str
-) -> Submission:
+def stage_reject(*, submission_id: int, actor: User, reason_code: str, text: str) -> Submission:
     return _review_decision(
         submission_id=submission_id,
         actor=actor,
@@ -415,9 +413,7 @@ def stage_reject(
 
 
 @transaction.atomic
-def submission_withdraw(
-    *, submission_id: int, actor: AbstractBaseUser, text: str = ""
-) -> Submission:
+def submission_withdraw(*, submission_id: int, actor: User, text: str = "") -> Submission:
     """The developer (or a portal admin) withdraws a submission that is still in flight."""
     submission = lock_submission(submission_id)
     if submission.owner_id != actor.pk and not roles.is_portal_admin(actor):
