@@ -73,13 +73,15 @@ APACHE_LICENSE = """
 """
 
 
-def source_archive(plugin_id: str, *, extra: dict[str, str] | None = None) -> bytes:
+def source_archive(
+    plugin_id: str, *, extra: dict[str, str] | None = None, licence: bool = True
+) -> bytes:
     """A small plugin source tree as .tar.gz (Go server part, LICENSE, README)."""
     import gzip
     import tarfile
 
     files = {
-        "LICENSE": APACHE_LICENSE,
+        **({"LICENSE": APACHE_LICENSE} if licence else {}),
         "README.md": f"# {plugin_id}\n\nDoes a useful thing.\n",
         "server/plugin.go": (
             'package main\n\nimport "github.com/mattermost/mattermost/server/public/plugin"\n\n'
@@ -99,7 +101,13 @@ def source_archive(plugin_id: str, *, extra: dict[str, str] | None = None) -> by
     return gzip.compress(raw.getvalue())
 
 
-def submit(owner: Any, plugin_id: str = "com.example.greeter", version: str = "1.0.0") -> Any:
+def submit(
+    owner: Any,
+    plugin_id: str = "com.example.greeter",
+    version: str = "1.0.0",
+    *,
+    licence_file: bool = True,
+) -> Any:
     """A submission made through certification's own service, with real files."""
     from django.test import TestCase
 
@@ -114,5 +122,7 @@ def submit(owner: Any, plugin_id: str = "com.example.greeter", version: str = "1
             nightly_url=f"https://builds.example.com/{plugin_id}/latest.tar.gz",
             licence="Apache-2.0",
             bundle=bundle_bytes(plugin_id, version),
-            source=SourceInput(archive=source_archive(plugin_id), filename="src.tar.gz"),
+            source=SourceInput(
+                archive=source_archive(plugin_id, licence=licence_file), filename="src.tar.gz"
+            ),
         )

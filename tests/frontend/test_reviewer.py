@@ -153,3 +153,38 @@ def test_queue_and_my_submissions_query_counts_do_not_grow(
     for i in range(4):
         submit(developer, f"com.example.more{i}")
     measure()
+
+
+def test_security_reviewer_waives_a_blocking_finding_with_a_justification(
+    developer: User, make_user: Callable[..., User]
+) -> None:
+    from django.test import TestCase
+
+    from certification.selectors import finding_list
+    from certification.services.scans import scans_start
+
+    submission = submit(developer, licence_file=False)  # no LICENSE: a blocking finding
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        scans_start(submission=submission)
+    submission.refresh_from_db()
+    blockers = [f for f in finding_list(submission=submission) if f.is_open_blocker]
+    assert blockers, "the licence check should block a source without LICENSE"
+    finding = blockers[0]
+    sec = make_user("sec", groups=(roles.SECURITY_REVIEWERS, roles.CORE_COMMITTERS))
+    client = client_for(sec)
+    page = client.get(reverse("frontend:review-detail", args=[submission.pk]))
+    html = page.content.decode()
+    assert reverse("frontend:finding-waive", args=[finding.pk]) in html
+    assert finding.file in html or finding.message in html
+    url = reverse("frontend:finding-waive", args=[finding.pk])
+    # A core committer without the security role cannot waive.
+    core_only = client_for(make_user("core2", groups=(roles.CORE_COMMITTERS,)))
+    core_only.post(url, {"justification": "Looks harmless to me, honestly."})
+    finding.refresh_from_db()
+    assert finding.waived_at is None
+    client.post(url, {"justification": "short"})
+    finding.refresh_from_db()
+    assert finding.waived_at is None
+    client.post(url, {"justification": "LICENSE lives in the parent repository; checked by hand."})
+    finding.refresh_from_db()
+    assert finding.waived_at is not None and finding.waived_by == sec
