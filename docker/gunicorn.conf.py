@@ -6,9 +6,11 @@ Values come from the environment so that one image fits machines of any size.
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-# Sync workers: the catalog is read-mostly and CPU-bound; bundle uploads are bounded in size.
-workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1)))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Threaded workers (gthread, chosen by gunicorn when threads > 1): unlike sync workers they keep
+# HTTP connections alive and overlap database waits. On the catalog benchmark (2 CPUs) that took
+# a bare WSGI app from ~670 to ~3,300 req/s (docs/benchmarks.md).
+workers = int(os.environ.get("WEB_CONCURRENCY", str((os.cpu_count() or 1) + 1)))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
 keepalive = 5
