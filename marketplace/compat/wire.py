@@ -10,6 +10,7 @@ an operator imported is lost.
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -193,10 +194,29 @@ def validate_manifest_fields(manifest: dict[str, Any]) -> None:
         raise EntryError(f"manifest.min_server_version {minimum!r} is not a valid semantic version")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _scrub(value: Any) -> Any:
+    """Go's decoder turns a lone surrogate escape into U+FFFD; a NUL no database text holds."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise EntryError("a string contains a NUL character (\\u0000)")
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item) for item in value]
+    return value
+
+
 def normalize_entry(entry: Any) -> dict[str, Any]:
     """The entry as the Go service holds it; raises ``EntryError`` (refuse it) or ``FileError``."""
     if not isinstance(entry, dict):
         raise FileError(f"an element of the array is a {type(entry).__name__}, not an object")
+    if not isinstance(entry.get("manifest"), dict):
+        raise FileError("an entry has no manifest object")
+    entry = _scrub(entry)
     manifest = entry.get("manifest")
     if not isinstance(manifest, dict):
         raise FileError("an entry has no manifest object")
@@ -235,9 +255,16 @@ def _no_constants(name: str) -> Any:
     raise FileError(f"{name} is not valid JSON")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise FileError(f"the number {text[:40]} is out of range")
+    return value
+
+
 def load_json(data: bytes | str) -> Any:
-    """Parse JSON strictly (no NaN/Infinity, which Go refuses)."""
-    return json.loads(data, parse_constant=_no_constants)
+    """Parse JSON strictly: no NaN/Infinity and no out-of-range numbers, which Go refuses."""
+    return json.loads(data, parse_constant=_no_constants, parse_float=_finite)
 
 
 _ESCAPES = str.maketrans(

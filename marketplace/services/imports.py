@@ -85,7 +85,8 @@ def _normalise_all(
                 f"{key[0]} {key[1]} is listed at entries #{earlier} and #{index}: "
                 f"the later one (#{index}) is kept"
             )
-        raw_text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+        # ASCII escapes keep even a lone surrogate of the file storable and unchanged.
+        raw_text = json.dumps(raw, separators=(",", ":"))
         kept[key] = (index, entry, raw_text)
     return kept
 

@@ -73,7 +73,15 @@ def test_duplicate_id_version_keeps_the_later_entry_and_says_so() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"not json", b'{"a": 1}', b"[1, 2]", json.dumps([{"download_url": "x"}]).encode(), b"[NaN]"],
+    [
+        b"not json",
+        b'{"a": 1}',
+        b"[1, 2]",
+        json.dumps([{"download_url": "x"}]).encode(),
+        b"[NaN]",
+        b'{"manifest": {"id": "n", "version": "1.0.0", "props": {"x": 1e400}}}',
+        b"\xff\xfe",
+    ],
 )
 def test_bad_files_change_nothing(data: bytes) -> None:
     catalog_import(data=dump([make_entry("kept", "1.0.0")]))
@@ -124,3 +132,17 @@ def test_command_fails_clearly_on_a_bad_file(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="cannot read"):
         call_command("import_marketplace", str(tmp_path / "missing.json"))
     assert Release.objects.count() == 0
+
+
+def test_lone_surrogates_become_replacement_characters_as_in_go() -> None:
+    data = dump([make_entry("a", name="x")]).replace(b'"name": "x"', b'"name": "x\\ud800y"')
+    catalog_import(data=data)
+    release = Release.objects.get()
+    assert json.loads(release.entry)["manifest"]["name"] == "x\ufffdy"
+    assert "\\ud800" in release.raw
+
+
+def test_entries_with_nul_characters_are_refused() -> None:
+    report = catalog_import(data=dump([make_entry("a", name="x\x00y"), make_entry("b")]))
+    assert len(report.refused) == 1 and "NUL" in report.refused[0]
+    assert list(Release.objects.values_list("plugin__plugin_id", flat=True)) == ["b"]
