@@ -174,3 +174,9 @@ def test_error_pages_use_the_portal_look(developer: User, settings) -> None:
     forbidden = client_for(developer).get(reverse("frontend:dashboard"))
     assert forbidden.status_code == 403
     assert "Only portal admins may open this page." in forbidden.content.decode()
+
+
+@pytest.mark.parametrize("name", ["api-docs", "api-redoc"])
+def test_interactive_api_docs_load_nothing_from_other_hosts(name: str) -> None:
+    html = Client().get(reverse(name)).content.decode()
+    assert not re.search(r"""(src|href)=["']https?://""", html), html
