@@ -47,7 +47,7 @@ from common import roles
 from common.bundle.build import build_bundle
 
 # Demo accounts only (printed by load_demo); never created by anything but the demo loader.
-DEMO_PASSWORD = "portal-demo-pass"  # noqa: S105
+DEMO_PASSWORD = "portal-demo-pass"  # noqa: S105  # nosec B105
 ROLE_ACCOUNTS: dict[str, tuple[str, ...]] = {
     "demo-developer": (),
     "demo-developer2": (),
