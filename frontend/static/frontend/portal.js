@@ -30,9 +30,10 @@
     });
   });
 
-  /* Filter forms submit themselves when a select or checkbox changes. */
+  /* Filter forms submit themselves when a checkbox is toggled. Selects are left alone: with a
+     keyboard, each arrow press would reload the page (WCAG 3.2.2); "Apply filters" is there. */
   document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
-    form.querySelectorAll("select, input[type=checkbox], input[type=radio]").forEach(function (el) {
+    form.querySelectorAll("input[type=checkbox]").forEach(function (el) {
       el.addEventListener("change", function () { form.requestSubmit ? form.requestSubmit() : form.submit(); });
     });
   });
