@@ -68,7 +68,7 @@ def permissions(permission: str) -> AppError:
         "api.context.permissions.app_error",
         "You do not have the appropriate permissions.",
         403,
-        detail=f"userId=..., permission={permission}",
+        detail=f"permission={permission}",
     )
 
 

@@ -11,7 +11,7 @@ from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
 from hostserver import errors, selectors
-from hostserver.api.base import _error_response, resolve_host
+from hostserver.api.base import error_response, resolve_host
 from hostserver.ids import new_id
 from hostserver.manifests import PLUGIN_ID_RE
 from hostserver.models import PluginState
@@ -72,7 +72,7 @@ def plugin_public_file(
     if host_obj is None or not PLUGIN_ID_RE.match(plugin_id):
         return _not_found(cache=False)
     if not host_obj.config.get("PluginSettings", {}).get("Enable"):
-        return _error_response(errors.plugins_disabled(), new_id())
+        return error_response(errors.plugins_disabled(), new_id())
     plugin = selectors.plugin_get(host=host_obj, plugin_id=plugin_id)
     if plugin is None or plugin.state != PluginState.RUNNING or request.path.endswith("/"):
         return _not_found(cache=False)

@@ -160,7 +160,7 @@ def error_reply(exc: BaseException) -> AppError:
     return AppError("api.context.internal_error.app_error", "Internal Server Error", 500)
 
 
-def _error_response(err: AppError, request_id: str, *, developer: bool = False) -> JsonResponse:
+def error_response(err: AppError, request_id: str, *, developer: bool = False) -> JsonResponse:
     """The AppError body; ``detailed_error`` only in developer mode, as Mattermost does (our
     messages already say why a request failed)."""
     body = {
@@ -322,7 +322,7 @@ def route(**handlers: Handler) -> Callable[..., HttpResponse]:
                 host_obj is not None
                 and host_obj.config.get("ServiceSettings", {}).get("EnableDeveloper")
             )
-            response = _error_response(err, request_id, developer=developer)
+            response = error_response(err, request_id, developer=developer)
             if ctx is not None and ctx.clear_session_cookie:
                 response.delete_cookie(SESSION_COOKIE, path=f"/hosts/{host}")
         return _finish(response, request=request, request_id=request_id, host=host_obj)
