@@ -79,20 +79,23 @@ def _load_entries() -> tuple[CatalogEntry, ...]:
     )
 
 
+_TEXTS_BY_ID = 500
+
+
 def _load_texts(items: list[CatalogEntry]) -> bool:
     """Load the entry text of the items that were never rendered; False if a row is gone."""
     missing = [item for item in items if item.needs_text]
-    for start in range(0, len(missing), 500):
-        chunk = missing[start : start + 500]
-        texts = dict(
-            Release.objects.filter(pk__in=[item.row_id for item in chunk]).values_list(
-                "pk", "entry"
-            )
-        )
-        for item in chunk:
-            if item.row_id not in texts:
-                return False  # deleted since the snapshot was loaded: the catalog changed
-            item.text = texts[item.row_id]
+    if not missing:
+        return True
+    rows = Release.objects.values_list("pk", "entry")
+    if len(missing) <= _TEXTS_BY_ID:
+        rows = rows.filter(pk__in=[item.row_id for item in missing])
+    # Otherwise one pass over the table: one query whatever the catalog size.
+    texts = dict(rows.iterator(chunk_size=2000))
+    for item in missing:
+        if item.row_id not in texts:
+            return False  # deleted since the snapshot was loaded: the catalog changed
+        item.text = texts[item.row_id]
     return True
 
 

@@ -129,10 +129,14 @@ class CatalogEntry:
 
     def json(self, platform: str) -> str:
         """The entry's JSON text for ``platform``, computed once per catalog revision."""
-        key = platform if self._platform_bundle(platform) is not None else ""
+        bundle = self._platform_bundle(platform)
+        key = platform if bundle is not None else ""
         text = self._json.get(key)
         if text is None:
-            text = go_json(self.rendered(key))
+            served = self.data
+            if bundle is not None:  # a shallow copy is enough: encoding does not mutate
+                served = {**served, "download_url": bundle[0], "signature": bundle[1]}
+            text = go_json(served)
             self._json[key] = text
         return text
 
