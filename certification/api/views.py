@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from certification import licences, selectors, services, workflow
 from certification.api import serializers as s
+from certification.models import Submission
 from certification.services.submissions import SourceInput
 from common.errors import PortalError
 
@@ -24,6 +25,8 @@ class CertificationView(GenericAPIView):
 
     permission_classes = [IsAuthenticated]
     pagination_class = None
+    # Only for the schema generator (path parameter types); reads go through selectors.
+    queryset = Submission.objects.none()
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, PortalError):
