@@ -173,8 +173,15 @@ def _check_value(section: str, key: str, value: Any) -> Any:
     return value
 
 
-def apply_patch(config: dict[str, Any], patch: Any) -> dict[str, Any]:
-    """The config after ``patch``; raises :class:`AppError` (400) on a value of the wrong type."""
+def apply_patch(
+    config: dict[str, Any], patch: Any, *, replace_maps: bool = False
+) -> dict[str, Any]:
+    """The config after ``patch``; raises :class:`AppError` (400) on a value of the wrong type.
+
+    Map settings (``PluginStates``, ``Plugins``) are merged per plugin id, as Mattermost's
+    config merge does, so patching one plugin's state leaves the others alone;
+    ``replace_maps`` (a full ``PUT /config``) replaces them instead.
+    """
     if not isinstance(patch, dict):
         raise AppError(
             "api.context.invalid_body_param.app_error",
@@ -191,7 +198,14 @@ def apply_patch(config: dict[str, Any], patch: Any) -> dict[str, Any]:
             key = ALIASES.get((section, raw_key), raw_key)
             if key not in SCHEMA[section] or (section, key) in READ_ONLY or value is None:
                 continue
-            result.setdefault(section, {})[key] = _check_value(section, key, value)
+            checked = _check_value(section, key, value)
+            target = result.setdefault(section, {})
+            current = target.get(key)
+            if isinstance(checked, dict) and isinstance(current, dict) and not replace_maps:
+                merged = dict(current)
+                merged.update(checked)
+                checked = merged
+            target[key] = checked
     return result
 
 

@@ -76,12 +76,12 @@ def config_get(ctx: Context) -> Reply:
     return Reply(config_json(ctx.host))
 
 
-def _patch(ctx: Context) -> Reply:
+def _patch(ctx: Context, *, replace_maps: bool = False) -> Reply:
     ctx.require_permission("manage_system")
     body = ctx.json_body()
     if not isinstance(body, dict):
         raise errors.invalid_body_param("config")
-    host = services.host_config_patch(host=ctx.host, patch=body)
+    host = services.host_config_patch(host=ctx.host, patch=body, replace_maps=replace_maps)
     return Reply(config_json(host))
 
 
@@ -134,8 +134,8 @@ def config_client(ctx: Context) -> Reply:
 @endpoint()
 def config_put(ctx: Context) -> Reply:
     """``PUT /config``: Mattermost replaces the whole config; sections and keys we do not keep
-    are ignored, so for us it is the same merge as a patch."""
-    return _patch(ctx)
+    are ignored, and maps (``PluginStates``, ``Plugins``) are replaced, not merged."""
+    return _patch(ctx, replace_maps=True)
 
 
 @endpoint(require_session=False)

@@ -98,10 +98,11 @@ def _trust_portal_key(*, host: HostServer, armored: str) -> None:
 
 
 @transaction.atomic
-def host_config_patch(*, host: HostServer, patch: Any) -> HostServer:
-    """Merge a Mattermost config patch (``PUT /api/v4/config/patch`` semantics) and save."""
+def host_config_patch(*, host: HostServer, patch: Any, replace_maps: bool = False) -> HostServer:
+    """Merge a Mattermost config patch (``PUT /api/v4/config/patch`` semantics) and save;
+    ``replace_maps`` for a full ``PUT /api/v4/config``."""
     locked = HostServer.objects.select_for_update().get(pk=host.pk)
-    locked.config = mmconfig.apply_patch(locked.config, patch)
+    locked.config = mmconfig.apply_patch(locked.config, patch, replace_maps=replace_maps)
     locked.save(update_fields=["config", "updated_at"])
     return locked
 

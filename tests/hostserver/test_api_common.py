@@ -173,3 +173,27 @@ def test_put_config_merges_like_a_patch(api, host):
 
 def test_client_license_old_format(anon_api):
     assert anon_api.get("/license/client?format=old").json() == {"IsLicensed": "false"}
+
+
+def test_patching_one_plugin_state_keeps_the_others(api, host):
+    api.put("/config/patch", {"PluginSettings": {"PluginStates": {"a.b.c": {"Enable": True}}}})
+    api.put(
+        "/config/patch",
+        {
+            "PluginSettings": {
+                "PluginStates": {"X.Y.Z": {"Enable": False}},
+                "Plugins": {"a.b.c": {"Key": 1}},
+            }
+        },
+    )
+    host.refresh_from_db()
+    assert host.config["PluginSettings"]["PluginStates"] == {
+        "a.b.c": {"Enable": True},
+        "x.y.z": {"Enable": False},
+    }
+    assert host.config["PluginSettings"]["Plugins"] == {"a.b.c": {"key": 1}}
+    config = api.get("/config").json()
+    config["PluginSettings"]["PluginStates"] = {"x.y.z": {"Enable": True}}
+    api.put("/config", config)
+    host.refresh_from_db()
+    assert host.config["PluginSettings"]["PluginStates"] == {"x.y.z": {"Enable": True}}
