@@ -21,7 +21,7 @@ from django.db import (
     transaction,
 )
 
-from hostserver.models import HostPlugin, HostServer
+from hostserver.models import HostPlugin, HostServer, PluginState
 
 logger = logging.getLogger(__name__)
 
@@ -113,3 +113,24 @@ def plugin_runtime_update(*, plugin_pk: int, **fields: Any) -> bool:
     except DatabaseError:
         logger.exception("could not record runtime state of plugin row %s", plugin_pk)
         return False
+
+
+def plugin_activation_requested(*, host: HostServer, plugin_id: str, reinstalled: bool) -> None:
+    """Called by the install and enable services, inside their transaction.
+
+    Mattermost activates inside the request, so its statuses are current when install or enable
+    returns; ours activates a moment later in the supervisor. Marking the plugin Starting (with
+    no error) until then keeps a client from reading the previous version's Running or the
+    previous attempt's failure as the answer. A plugin already running the same bundle is left
+    alone. No-op when the plugin is not enabled.
+    """
+    plugin_settings = host.config.get("PluginSettings") or {}
+    states = plugin_settings.get("PluginStates") or {}
+    if plugin_settings.get("Enable", True) is False:
+        return
+    if (states.get(plugin_id) or {}).get("Enable") is not True:
+        return
+    rows = HostPlugin.objects.filter(host=host, plugin_id=plugin_id)
+    if not reinstalled:
+        rows = rows.exclude(state=PluginState.RUNNING)
+    rows.update(state=PluginState.STARTING, error="")

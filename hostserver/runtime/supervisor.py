@@ -209,11 +209,23 @@ class Supervisor:
                 )
             return
         if act is None:
-            if self.attempted.get(key) == (plugin.pk, plugin.generation):
+            # Starting with nothing running here means a new request (enable after a failure,
+            # see ``records.plugin_activation_requested``): try again even for this generation.
+            requested = plugin.state == PluginState.STARTING
+            if self.attempted.get(key) == (plugin.pk, plugin.generation) and not requested:
                 return
             self.attempted[key] = (plugin.pk, plugin.generation)
             self._activate(host, plugin, key, restarts=list(plugin.restarts or []))
             return
+        if plugin.state != PluginState.RUNNING:
+            # Someone else wrote the state of a plugin that runs here: put the truth back.
+            records.plugin_runtime_update(
+                plugin_pk=plugin.pk,
+                state=PluginState.RUNNING,
+                error="",
+                pid=act.process.pid if act.process else None,
+                running_generation=act.generation,
+            )
         self._health_check(host, plugin, key, act)
 
     # --- activation -----------------------------------------------------------------------
@@ -224,8 +236,13 @@ class Supervisor:
         began = time.monotonic()
         try:
             webapp_hash, process = self._launch(host, plugin)
-        except (ActivationError, LaunchError, OSError) as exc:
-            message = str(exc) if not isinstance(exc, OSError) else f"unable to activate: {exc}"
+        except Exception as exc:
+            # Anything unexpected fails this attempt too: a plugin left Starting would be
+            # retried on every pass.
+            known = isinstance(exc, ActivationError | LaunchError)
+            message = str(exc) if known else f"unable to activate: {exc}"
+            if not known:
+                logger.exception("activation of %s/%s failed", host.name, plugin.plugin_id)
             logger.warning("plugin %s/%s failed to start: %s", host.name, plugin.plugin_id, message)
             self._fail(plugin, PluginState.FAILED_TO_START, message, restarts=restarts)
             return
