@@ -29,6 +29,7 @@ from hostserver import errors
 from hostserver.errors import AppError
 from hostserver.manifests import PLUGIN_ID_MAX, PLUGIN_ID_MIN, is_valid_plugin_id
 from hostserver.models import HostPlugin, HostServer
+from hostserver.runtime.records import plugin_activation_requested
 from hostserver.runtime.wake import notify_supervisor
 from hostserver.selectors import trusted_public_keys
 
@@ -271,6 +272,10 @@ def _commit_install(
                 # Only the install's fields: the supervisor writes state/pid/error concurrently.
                 existing.save(update_fields=[*fields, "generation", "updated_at"])
                 plugin = existing
+            # Statuses say Starting, not the previous bundle's state, until the supervisor acts.
+            plugin_activation_requested(
+                host=locked, plugin_id=plugin_id, reinstalled=existing is not None
+            )
             # Last step, still inside the transaction: swap the extracted tree into place.
             locked.plugin_dir.mkdir(parents=True, exist_ok=True)
             if target.exists() or target.is_symlink():
@@ -361,6 +366,9 @@ def plugin_set_enabled(*, host: HostServer, plugin_id: str, enabled: bool) -> Ho
         raise errors.not_installed(plugin_id)
     _set_plugin_state(locked, plugin_id, enabled)
     locked.save(update_fields=["config", "updated_at"])
+    if enabled:
+        # Statuses say Starting, not a previous failure, until the supervisor acts.
+        plugin_activation_requested(host=locked, plugin_id=plugin_id, reinstalled=False)
     host.config = locked.config
     transaction.on_commit(notify_supervisor)
     return locked
