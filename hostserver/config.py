@@ -203,7 +203,11 @@ def apply_patch(
             current = target.get(key)
             if isinstance(checked, dict) and isinstance(current, dict) and not replace_maps:
                 merged = dict(current)
-                merged.update(checked)
+                for name, item in checked.items():
+                    old = merged.get(name)
+                    # Plugins[id] is itself a map of settings: merged key by key too.
+                    both_maps = key == "Plugins" and isinstance(old, dict)
+                    merged[name] = {**old, **item} if both_maps and old is not None else item
                 checked = merged
             target[key] = checked
     return result

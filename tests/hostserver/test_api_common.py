@@ -192,6 +192,9 @@ def test_patching_one_plugin_state_keeps_the_others(api, host):
         "x.y.z": {"Enable": False},
     }
     assert host.config["PluginSettings"]["Plugins"] == {"a.b.c": {"key": 1}}
+    api.put("/config/patch", {"PluginSettings": {"Plugins": {"a.b.c": {"Other": "x"}}}})
+    host.refresh_from_db()
+    assert host.config["PluginSettings"]["Plugins"] == {"a.b.c": {"key": 1, "other": "x"}}
     config = api.get("/config").json()
     config["PluginSettings"]["PluginStates"] = {"x.y.z": {"Enable": True}}
     api.put("/config", config)
