@@ -14,6 +14,7 @@ import fcntl
 import logging
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,22 @@ def storage_name(*, host: HostServer, plugin_id: str, signature: bool = False) -
     return f"hostservers/{host.name}/plugins/{plugin_id}.tar.gz" + (".sig" if signature else "")
 
 
+#: Scratch folders older than this are leftovers of a killed process, never work in progress.
+STALE_SCRATCH_SECONDS = 6 * 3600
+
+
 def scratch_dir(host: HostServer) -> Path:
-    """Scratch space on the plugin directory's file system, so the final move is a rename."""
+    """Scratch space on the plugin directory's file system, so the final move is a rename.
+
+    Leftovers of a process killed mid-install are removed here, so they cannot pile up.
+    """
     path = host.root_dir / "tmp"
     path.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - STALE_SCRATCH_SECONDS
+    for entry in path.iterdir():
+        with contextlib.suppress(OSError):
+            if entry.is_dir() and not entry.is_symlink() and entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry, ignore_errors=True)
     return path
 
 

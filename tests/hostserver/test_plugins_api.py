@@ -301,3 +301,18 @@ def test_failed_forced_reinstall_puts_the_previous_plugin_back(api, host, make_b
         assert stored.read() == old
     assert (host.plugin_dir / PID / "webapp/dist/main.js").read_text() == before
     assert list((host.root_dir / "tmp").iterdir()) == []
+
+
+def test_stale_scratch_leftovers_are_cleaned_but_fresh_ones_kept(api, host, make_bundle):
+    import os
+    import time
+
+    scratch = host.root_dir / "tmp"
+    stale, fresh = scratch / "install-stale", scratch / "install-fresh"
+    for folder in (stale, fresh):
+        (folder / "staged").mkdir(parents=True)
+    old = time.time() - 7 * 3600
+    os.utime(stale, (old, old))
+    assert api.upload(make_bundle()).status_code == 201
+    assert not stale.exists()
+    assert fresh.exists()
