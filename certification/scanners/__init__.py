@@ -7,6 +7,7 @@ the scanner itself fails; ``scan_tree`` runs them all for ``manage.py scan_sourc
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -47,19 +48,21 @@ def source_manifest(root: Path) -> dict[str, Any]:
 def scan_tree(
     root: Path, *, declared_licence: str | None = None, tools: tuple[str, ...] = TOOLS
 ) -> list[ScanResult | ScannerError]:
-    """Run every scanner over a folder; a failed scanner is returned as its error."""
+    """Run every scanner over a folder, concurrently (they are separate processes); a failed
+    scanner is returned as its error, in the order of ``tools``."""
     data = source_manifest(root)
-    results: list[ScanResult | ScannerError] = []
-    for tool in tools:
-        if tool == "licence" and not declared_licence:
-            continue
-        if tool == "manifest" and not data:
-            continue
+    wanted = [
+        t
+        for t in tools
+        if not (t == "licence" and not declared_licence) and not (t == "manifest" and not data)
+    ]
+
+    def one(tool: str) -> ScanResult | ScannerError:
         try:
-            results.append(
-                run_tool(tool, root, declared_licence=declared_licence or "", manifest_data=data)
-            )
+            return run_tool(tool, root, declared_licence=declared_licence or "", manifest_data=data)
         except ScannerError as exc:
             exc.tool = tool  # type: ignore[attr-defined]
-            results.append(exc)
-    return results
+            return exc
+
+    with ThreadPoolExecutor(max_workers=max(len(wanted), 1)) as pool:
+        return list(pool.map(one, wanted))
