@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil, log10
 
-from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 PALETTE = ("#1c58d9", "#2e9e5b", "#d98e04", "#b3261e", "#7b3fc4", "#0b7f8c", "#6b7280")
 
@@ -212,9 +212,14 @@ def _short(label: str, limit: int = 14) -> str:
 
 
 def _svg(width: int, height: int, title: str, parts: list[str]) -> SafeString:
-    body = "".join(parts)
-    return mark_safe(  # noqa: S308 - every part above is built with format_html (escaped)
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>{escape(title)}</title>{body}</svg>"
+    # Every part is already a SafeString from format_html: joined without escaping again.
+    body = format_html_join("", "{}", ((part,) for part in parts))
+    return format_html(
+        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}" '
+        'xmlns="http://www.w3.org/2000/svg"><title>{}</title>{}</svg>',
+        width,
+        height,
+        title,
+        title,
+        body,
     )
