@@ -8,8 +8,11 @@ activates, restarts, health-checks or stops plugins, writing ``HostPlugin``'s ru
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
+import os
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,7 +37,14 @@ from .activation import (
 )
 from .config import RuntimeConfig
 from .logs import PluginLog
-from .process import LaunchError, PluginProcess, find_orphans, kill_group, kill_marked
+from .process import (
+    LaunchError,
+    PluginProcess,
+    find_orphans,
+    group_members,
+    kill_group,
+    kill_marked,
+)
 from .sync import forget_plugin, sync_plugin_dir
 from .wake import WakeSocket
 
@@ -115,14 +125,18 @@ class Supervisor:
             for plugin in plugins:
                 try:
                     sync_plugin_dir(host, plugin, only_if_missing=False)
-                except ActivationError as exc:
-                    logger.error("sync of %s/%s failed: %s", host.name, plugin.plugin_id, exc)
-                    self._fail(plugin, PluginState.FAILED_TO_START, str(exc))
-                    self.attempted[(host.pk, plugin.plugin_id)] = (plugin.pk, plugin.generation)
-                except OSError as exc:
-                    logger.exception("sync of %s/%s failed", host.name, plugin.plugin_id)
-                    self._fail(plugin, PluginState.FAILED_TO_START, f"unable to sync: {exc}")
-                    self.attempted[(host.pk, plugin.plugin_id)] = (plugin.pk, plugin.generation)
+                except Exception as exc:
+                    known = isinstance(exc, ActivationError)
+                    message = str(exc) if known else f"unable to sync: {exc}"
+                    logger.error("sync of %s/%s failed: %s", host.name, plugin.plugin_id, message)
+                    if desired_enabled(host, plugin.plugin_id):
+                        # Shown where an admin looks; a disabled plugin only gets the log line
+                        # (enabling it retries the sync before activation).
+                        self._fail(plugin, PluginState.FAILED_TO_START, message)
+                        self.attempted[(host.pk, plugin.plugin_id)] = (
+                            plugin.pk,
+                            plugin.generation,
+                        )
 
     def run(self, stop: threading.Event) -> None:
         """Reconcile every ``config.interval`` seconds until ``stop`` is set; then stop all."""
@@ -149,8 +163,18 @@ class Supervisor:
             connections.close_all()
 
     def shutdown(self) -> None:
+        # Signal every plugin first and share one grace period, as Mattermost deactivates all
+        # plugins in parallel: n stubborn plugins cost one stop_timeout, not n.
+        groups = [a.process.pid for a in self.active.values() if a.process and a.process.pid]
+        for pgid in groups:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + self.config.stop_timeout
+        while groups and time.monotonic() < deadline:
+            groups = [pgid for pgid in groups if group_members(pgid)]
+            time.sleep(0.05)
         for key in list(self.active):
-            self._deactivate(key, state=PluginState.NOT_RUNNING)
+            self._deactivate(key, state=PluginState.NOT_RUNNING, timeout=0.0)
         if self._wake is not None:
             self._wake.close()
             self._wake = None
@@ -324,14 +348,16 @@ class Supervisor:
             fields["restarts"] = restarts
         records.plugin_runtime_update(plugin_pk=plugin.pk, **fields)
 
-    def _deactivate(self, key: Key, *, state: PluginState | None) -> None:
+    def _deactivate(
+        self, key: Key, *, state: PluginState | None, timeout: float | None = None
+    ) -> None:
         act = self.active.pop(key, None)
         if act is None:
             return
         if state is not None:
             records.plugin_runtime_update(plugin_pk=act.plugin_pk, state=PluginState.STOPPING)
         if act.process is not None:
-            act.process.stop(timeout=self.config.stop_timeout)
+            act.process.stop(timeout=self.config.stop_timeout if timeout is None else timeout)
         if act.log is not None:
             act.log.close()
         if state is not None:

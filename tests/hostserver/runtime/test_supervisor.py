@@ -413,11 +413,13 @@ def test_restarted_supervisor_stops_orphans_of_a_dead_one(host, host_root: Path)
     assert wait_gone(plugin.pid)
 
 
-def test_shutdown_stops_every_plugin(host, host_root: Path) -> None:
+def test_shutdown_stops_every_plugin(host, host_root: Path, tmp_path: Path) -> None:
     supervisor = Supervisor(FAST, root=host_root)
     supervisor.acquire()
+    scripts = [plugins.GOOD, plugins.ignores_term(str(tmp_path / "a")), plugins.FLOOD]
     rows = [
-        install(host, server_manifest(f"com.example.p{i}"), exe(plugins.GOOD)) for i in range(3)
+        install(host, server_manifest(f"com.example.p{i}"), exe(script))
+        for i, script in enumerate(scripts)
     ]
     driver = Driver(supervisor)
     pids = [driver.settle(row, RUNNING).pid for row in rows]
