@@ -216,3 +216,26 @@ def test_plugin_listed_in_the_catalog_by_someone_else_cannot_be_submitted(submit
     release_publish(bundle=io.BytesIO(make_bundle()), author_type="community", release_stage="beta")
     with pytest.raises(NotAllowed, match="already in the catalog"):
         submit()
+
+
+def test_resubmit_after_release_review_rescans_the_new_revision(in_release_review, core, developer):
+    from certification.services import SourceInput, submission_resubmit
+    from tests.certification.conftest import make_bundle, make_source
+
+    stage_request_changes(
+        submission_id=in_release_review.pk, actor=core, reason_code="security", text="Fix exec"
+    )
+    submission_resubmit(
+        submission_id=in_release_review.pk,
+        actor=developer,
+        bundle=make_bundle(version="1.0.1"),
+        source=SourceInput(archive=make_source(version="1.0.1"), filename="fixed.tar.gz"),
+    )
+    s = in_release_review
+    s.refresh_from_db()
+    assert s.status == Status.RELEASE_REVIEW and s.current_revision.number == 2
+    new_scans = ScanRun.objects.filter(revision=s.current_revision)
+    assert new_scans.count() == 4 and {r.status for r in new_scans} == {JobStatus.QUEUED}
+    # Approvals of revision 1 do not count for revision 2: scans must finish first.
+    with pytest.raises(Conflict, match="scans still running"):
+        stage_approve(submission_id=s.pk, actor=core, checklist=ticked(Status.RELEASE_REVIEW))
