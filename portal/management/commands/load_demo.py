@@ -89,10 +89,11 @@ class Command(BaseCommand):
                 except ModuleNotFoundError:
                     continue
                 accounts = getattr(module, "DEMO_ACCOUNTS", None)
+                default = getattr(module, "DEMO_PASSWORD", None)
                 if isinstance(accounts, dict):
                     passwords.update({str(k): str(v) for k, v in accounts.items()})
-                default = getattr(module, "DEMO_PASSWORD", None)
-                if isinstance(default, str):
+                elif isinstance(default, str):
+                    # A module that names no accounts: its password applies to the others.
                     passwords.setdefault("*", default)
         return passwords
 
@@ -109,7 +110,7 @@ class Command(BaseCommand):
         rows = [
             (
                 user.username,
-                passwords.get(user.username, passwords.get("*", "(see README)")),
+                passwords.get(user.username, passwords.get("*", "-")),
                 _roles(user.is_superuser, (group.name for group in user.groups.all())),
             )
             for user in users[:MAX_ACCOUNTS_LISTED]
