@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from celery import current_app
 from django.conf import settings
+from django.db import transaction
 
 from certification.models import BuildStatus, NightlyBuild, PendingTask, Submission
 from certification.services.jobs import reap_stale
@@ -190,3 +191,46 @@ def test_worker_killed_mid_pull_is_reaped_and_a_rerun_adds_no_rows(
     assert NightlyBuild.objects.filter(submission=s).count() == 1
     assert NightlyBuild.objects.get(pk=build.pk).status == BuildStatus.FAILED
     assert PendingTask.objects.count() == marker
+
+
+BAD_GO = 'package main\n\nimport "os/exec"\n\nfunc run(c string) {\n\texec.Command(c).Run()\n}\n'
+
+
+def test_worker_killed_mid_scan_is_reaped_and_the_rerun_has_no_duplicates(
+    submit, core, security, worker
+):
+    from certification.models import Finding, JobStatus, ScanRun
+    from certification.services import SourceInput, scan_rerun
+    from certification.services.scans import scans_start
+    from tests.certification.conftest import make_source
+
+    big = {f"server/gen{i}.go": BAD_GO * 40 for i in range(40)}  # a few seconds of semgrep
+    s = submit(source=SourceInput(archive=make_source(**big), filename="s.tar.gz"))
+    s = force_status(s, Status.RELEASE_REVIEW)
+    worker.start()
+    with transaction.atomic():
+        runs = {r.tool: r for r in scans_start(submission=s)}
+    semgrep_run = runs["semgrep"]
+    wait_for(
+        lambda: ScanRun.objects.get(pk=semgrep_run.pk).status == JobStatus.RUNNING,
+        "the worker to start semgrep",
+        worker,
+    )
+    worker.kill()
+    assert ScanRun.objects.get(pk=semgrep_run.pk).status == JobStatus.RUNNING
+    reap_stale(older_than=timedelta(0))
+    row = ScanRun.objects.get(pk=semgrep_run.pk)
+    assert row.status == JobStatus.FAILED and "re-run the scan" in row.error
+    assert not Finding.objects.filter(scan=row).exists()  # nothing half-written
+    worker.start()
+    scan_rerun(scan_id=row.pk, actor=security)
+    wait_for(
+        lambda: ScanRun.objects.get(pk=row.pk).status == JobStatus.SUCCEEDED,
+        "the re-run scan",
+        worker,
+        timeout=180,
+    )
+    findings = Finding.objects.filter(scan=row)
+    assert findings.count() == 40 * 40
+    assert findings.values("file", "line").distinct().count() == findings.count()
+    assert ScanRun.objects.filter(revision=s.current_revision, tool="semgrep").count() == 1
