@@ -27,6 +27,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="submission-resubmit",
     ),
     path(
+        "submissions/<int:pk>/pull-nightly/",
+        developer.submission_pull_nightly,
+        name="submission-pull-nightly",
+    ),
+    path(
         "submissions/<int:pk>/withdraw/",
         developer.submission_withdraw_view,
         name="submission-withdraw",

@@ -17,6 +17,7 @@ from certification.services.submissions import (
     submission_create,
     submission_resubmit,
 )
+from certification.services.nightly import PULLED_STATES, nightly_request_now
 from certification.services.transitions import submission_withdraw
 from certification.workflow import TERMINAL_STATES, Status
 from common.errors import PortalError
@@ -103,6 +104,7 @@ def _detail_context(request: HttpRequest, submission: Any) -> dict[str, Any]:
             "is_owner": is_owner,
             "can_resubmit": is_owner and submission.status == Status.CHANGES_REQUESTED,
             "can_withdraw": is_owner and submission.status not in TERMINAL_STATES,
+            "can_pull": is_owner and submission.status in PULLED_STATES,
             "test_servers": [
                 (host, purpose, reverse("frontend:test-server-plugin", args=[host, pid]))
                 for host, purpose in (
@@ -150,6 +152,23 @@ def submission_resubmit_view(request: HttpRequest, pk: int) -> HttpResponse:
     context = _detail_context(request, submission)
     context["resubmit_form"] = form
     return render(request, "frontend/developer/detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def submission_pull_nightly(request: HttpRequest, pk: int) -> HttpResponse:
+    """The developer asks for a nightly pull now (e.g. after fixing the build)."""
+    submission = _visible(request, pk)
+    user = current_user(request)
+    if submission.owner_id != user.pk:
+        raise Http404("No such submission.")
+    try:
+        build = nightly_request_now(submission_id=submission.pk, actor=user)
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Nightly build pull: {build.get_status_display().lower()}.")
+    return redirect("frontend:submission-detail", pk=submission.pk)
 
 
 @login_required

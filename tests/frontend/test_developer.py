@@ -234,3 +234,18 @@ def test_chosen_files_are_kept_when_another_field_fails(
     )
     assert response.status_code == 302, response.context["form"].errors
     assert submission_count() == 1
+
+
+def test_developer_pulls_nightly_only_in_pulled_stages_and_only_their_own(
+    developer: User, make_user: Callable[..., User]
+) -> None:
+    from certification.selectors import build_list
+
+    submission = submit(developer)  # basic review: no pulls yet
+    client = client_for(developer)
+    url = reverse("frontend:submission-pull-nightly", args=[submission.pk])
+    response = client.post(url, follow=True)
+    assert "not pulled while" in response.content.decode()
+    assert build_list(submission=submission).count() == 0
+    assert client_for(make_user("stranger")).post(url).status_code == 404
+    assert build_list(submission=submission).count() == 0
