@@ -12,12 +12,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from certification.services.nightly import PULLED_STATES, nightly_request_now
 from certification.services.submissions import (
     SourceInput,
     submission_create,
     submission_resubmit,
 )
-from certification.services.nightly import PULLED_STATES, nightly_request_now
 from certification.services.transitions import submission_withdraw
 from certification.workflow import TERMINAL_STATES, Status
 from common.errors import PortalError
