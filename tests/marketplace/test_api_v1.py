@@ -181,3 +181,13 @@ def test_health_reports_the_build_from_the_environment(
         "buildHash": "0123456789abcdef0123456789abcdef01234567",
         "buildHashShort": "0123456",
     }
+
+
+def test_catalog_revision_reads_the_catalog_state_table() -> None:
+    from marketplace import selectors
+    from marketplace.models import CatalogState
+
+    assert CatalogState._meta.db_table in selectors._REVISION_SQL
+    assert selectors.catalog_revision() == ""
+    catalog_import(data=dump([make_entry("a")]))
+    assert selectors.catalog_revision() == CatalogState.objects.get().revision != ""
