@@ -6,6 +6,7 @@ import os
 import platform
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,49 @@ def select_executable(manifest: dict[str, Any], plugin_dir: Path) -> Path:
     if not path.is_file():
         raise ActivationError(f"backend executable {relative!r} not found in the plugin bundle")
     return path
+
+
+@dataclass(frozen=True)
+class Command:
+    """How to start a plugin's server part: argv and working directory (None: inherit)."""
+
+    argv: tuple[str, ...]
+    cwd: Path | None = None
+
+    @property
+    def path(self) -> Path:
+        return Path(self.argv[-1])
+
+
+#: Interpreters a Python plugin may ship, in Mattermost's lookup order (then PATH).
+_PYTHON_CANDIDATES = (
+    "venv/bin/python",
+    "venv/bin/python3",
+    ".venv/bin/python",
+    ".venv/bin/python3",
+)
+
+
+def is_python_plugin(manifest: dict[str, Any], executable: Path) -> bool:
+    runtime = str((manifest.get("server") or {}).get("runtime") or "")
+    return runtime == "python" or executable.suffix == ".py"
+
+
+def plugin_command(manifest: dict[str, Any], plugin_dir: Path) -> Command:
+    """Go plugins: the executable itself, no arguments, cwd inherited. Python plugins (newest
+    Mattermost: ``server.runtime == "python"`` or a ``.py`` executable): an interpreter from
+    the plugin's own venv or PATH runs the script, with the plugin directory as cwd."""
+    executable = select_executable(manifest, plugin_dir)
+    if not is_python_plugin(manifest, executable):
+        return Command((str(executable),))
+    for candidate in _PYTHON_CANDIDATES:
+        interpreter = plugin_dir / candidate
+        if interpreter.is_file() and os.access(interpreter, os.X_OK):
+            return Command((str(interpreter), str(executable)), cwd=plugin_dir)
+    found = shutil.which("python3") or shutil.which("python")
+    if found is None:
+        raise ActivationError("python plugin: no python interpreter found")
+    return Command((found, str(executable)), cwd=plugin_dir)
 
 
 def unpack_webapp(manifest: dict[str, Any], plugin_dir: Path, client_dir: Path) -> str:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from .activation import Command
 from .handshake import PLUGIN_ENV, Handshake, HandshakeError, parse_handshake
 from .logs import PluginLog, start_drain
 
@@ -131,13 +132,14 @@ class PluginProcess:
     def __init__(
         self,
         *,
-        executable: Path,
+        command: Command,
         owner: str,
         log: PluginLog,
         extra_env: Mapping[str, str] | None = None,
         limits: tuple[int, int, int] = (0, 0, 0),
     ) -> None:
-        self.executable = executable
+        self.command = command
+        self.executable = command.path
         self.owner = owner
         self.log = log
         self.extra_env = dict(extra_env or {})
@@ -161,7 +163,8 @@ class PluginProcess:
             # for their bundle path rather than relying on it). Running the admin-installed
             # plugin is the point; no shell, a fixed argv of one contained path.
             self.popen = subprocess.Popen(  # noqa: S603  # nosec B603
-                [str(self.executable)],
+                list(self.command.argv),
+                cwd=self.command.cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

@@ -32,7 +32,7 @@ from .activation import (
     check_server_version,
     has_server,
     has_webapp,
-    select_executable,
+    plugin_command,
     unpack_webapp,
 )
 from .config import RuntimeConfig
@@ -311,14 +311,14 @@ class Supervisor:
             webapp_hash = unpack_webapp(manifest, plugin_dir, host.client_dir)
         if not has_server(manifest):
             return webapp_hash, None
-        executable = select_executable(manifest, plugin_dir)
+        command = plugin_command(manifest, plugin_dir)
         log = PluginLog(
             host.root_dir / "logs" / f"{plugin.plugin_id}.log",
             max_bytes=self.config.log_max_bytes,
             ring_lines=self.config.log_ring_lines,
         )
         process = PluginProcess(
-            executable=executable,
+            command=command,
             owner=self._owner(host, plugin.plugin_id),
             log=log,
             limits=(self.config.limit_nofile, self.config.limit_fsize, self.config.limit_as),

@@ -168,6 +168,31 @@ def test_single_executable_is_used_when_no_platform_entry(driver: Driver, host) 
     driver.settle(plugin, RUNNING)
 
 
+@pytest.mark.parametrize(
+    ("server", "script_name"),
+    [
+        ({"executable": "server/plugin.py"}, "server/plugin.py"),
+        ({"executable": "server/main", "runtime": "python"}, "server/main"),
+    ],
+    ids=["py-suffix", "runtime-python"],
+)
+def test_python_plugin_runs_with_an_interpreter_in_its_directory(
+    driver: Driver, host, tmp_path: Path, server: dict, script_name: str
+) -> None:
+    cwd_file = tmp_path / "cwd"
+    # No shebang, not executable: Mattermost runs Python plugins through an interpreter.
+    script = plugins.GOOD.split("\n", 1)[1].replace(
+        "while True:", f"open({str(cwd_file)!r}, 'w').write(os.getcwd())\nwhile True:", 1
+    )
+    manifest = {"id": "com.example.py", "name": "Py", "version": "1.0.0", "server": server}
+    plugin = install(host, manifest, {script_name: (script, 0o644)})
+
+    plugin = driver.settle(plugin, RUNNING)
+
+    assert wait_for(cwd_file.exists)
+    assert cwd_file.read_text() == str(host.plugin_dir / "com.example.py")
+
+
 def test_min_server_version_too_high_fails_to_start(driver: Driver, host) -> None:
     manifest = server_manifest("com.example.future", min_server_version="99.0.0")
     plugin = install(host, manifest, exe(plugins.GOOD))
