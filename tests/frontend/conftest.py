@@ -93,18 +93,6 @@ def client_for(user: User) -> Client:
     return client
 
 
-@pytest.fixture(scope="session")
-def portal_key() -> str:
-    """The portal's signing key (created once per test run in the throw-away GnuPG home)."""
-    from django.conf import settings
-
-    from common.signing import portal_keyring
-
-    return portal_keyring().ensure_key(
-        name=settings.PORTAL_SIGNING_KEY_NAME, email=settings.PORTAL_SIGNING_KEY_EMAIL
-    )
-
-
 @pytest.fixture
 def browser_env(browser_type_launch_args: dict[str, Any]) -> None:
     """Request first in browser tests: skips (or fails) without Chromium before any set-up,

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def catalog(portal_key: str) -> None:
+def catalog(portal_keyring) -> None:
     publish(
         "com.example.jira-bridge",
         "1.2.0",

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def catalog(portal_key: str) -> None:
+def catalog(portal_keyring) -> None:
     publish(
         "com.example.jira-bridge",
         "1.2.0",

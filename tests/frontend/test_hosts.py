@@ -26,7 +26,7 @@ supervisor_thread = live.supervisor_thread
 
 
 @pytest.fixture
-def host(live_roots, live_server, settings, portal_key: str):
+def host(live_roots, live_server, settings, portal_keyring):
     settings.PORTAL_BASE_URL = live_server.url
     settings.HOSTSERVER_BASE_URL = live_server.url
     # The default hosts, as `make run` creates them: they trust the portal's signing key.
@@ -76,7 +76,7 @@ def test_host_pages_are_for_admins_only(host, developer: User) -> None:
 
 
 def test_install_from_marketplace_disable_enable_remove(
-    host, admin_client: Client, portal_key: str, supervisor_thread
+    host, admin_client: Client, supervisor_thread
 ) -> None:
     publish("com.example.greeter", "1.0.0", name="Greeter", certified=True)
     page = admin_client.get(reverse("frontend:host-detail", args=[host.name]))
