@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 CORE_PROTOCOL_VERSION = 1
@@ -38,6 +39,19 @@ class Handshake:
     protocol: str
 
 
+def _is_loopback(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def parse_handshake(line: str) -> Handshake:
     text = line.strip()
     parts = text.split("|")
@@ -65,6 +79,10 @@ def parse_handshake(line: str) -> Handshake:
     network, address = parts[2], parts[3]
     if network not in NETWORKS or not address:
         raise HandshakeError(f"unsupported plugin address {network!r} {address!r}")
+    if network == "tcp" and not _is_loopback(address):
+        # The health check connects to this address: a plugin must not point the supervisor at
+        # another machine (go-plugin would dial it too; plugins only ever listen locally).
+        raise HandshakeError(f"plugin address {address!r} is not on the loopback interface")
     # go-plugin defaults to net/rpc when the field is absent (very old plugins).
     protocol = parts[4] if len(parts) > 4 and parts[4] else "netrpc"
     if protocol not in PROTOCOLS:

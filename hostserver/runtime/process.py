@@ -208,6 +208,10 @@ class PluginProcess:
             for thread in self._threads:
                 # Let stderr's last words reach the log: they usually say why it exited.
                 thread.join(timeout=0.5)
+            if code is None:
+                raise LaunchError(
+                    f"plugin closed its output without a handshake{self._stderr_hint()}"
+                )
             raise LaunchError(
                 f"plugin exited before we could connect (exit code {code}){self._stderr_hint()}"
             )
@@ -275,5 +279,7 @@ def _exec_error(exc: OSError, path: Path) -> str:
     if exc.errno == errno.EACCES:
         return f"unable to start plugin: permission denied (not executable?): {name}"
     if exc.errno == errno.ENOENT:
+        if path.exists():
+            return f"unable to start plugin: interpreter of its #! line not found: {name}"
         return f"unable to start plugin: file not found: {name}"
     return f"unable to start plugin: {exc.strerror or exc}: {name}"

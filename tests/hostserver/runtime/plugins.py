@@ -81,6 +81,9 @@ NEVER_ANSWERS = "#!/bin/sh\nsleep 60\n"
 GARBAGE = "#!/bin/sh\necho 'hello, I am not a plugin'\nsleep 60\n"
 EXITS_AT_ONCE = "#!/bin/sh\necho 'This binary is a plugin.' >&2\nexit 2\n"
 BAD_CORE = "#!/bin/sh\necho '2|1|unix|/tmp/x|netrpc|'\nsleep 60\n"
+REMOTE_ADDRESS = "#!/bin/sh\necho '1|1|tcp|10.1.2.3:6379|grpc|'\nsleep 60\n"
+CLOSES_OUTPUT = "#!/bin/sh\nexec >&-\nsleep 60\n"
+MISSING_INTERPRETER = "#!/nonexistent/interpreter\nprint('hi')\n"
 BAD_PROTOCOL = "#!/bin/sh\necho '1|1|unix|/tmp/x|carrier-pigeon|'\nsleep 60\n"
 
 

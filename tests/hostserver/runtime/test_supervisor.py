@@ -97,8 +97,22 @@ def test_plugins_switched_off_host_wide_are_stopped(driver: Driver, host) -> Non
         (plugins.BAD_PROTOCOL, 0o755, "unsupported plugin protocol 'carrier-pigeon'"),
         ("\x7fELF-not-really" * 50, 0o755, "exec format error"),
         (plugins.GOOD, 0o644, "permission denied"),
+        (plugins.REMOTE_ADDRESS, 0o755, "'10.1.2.3:6379' is not on the loopback interface"),
+        (plugins.CLOSES_OUTPUT, 0o755, "plugin closed its output without a handshake"),
+        (plugins.MISSING_INTERPRETER, 0o755, "interpreter of its #! line not found"),
     ],
-    ids=["never-answers", "garbage", "exits", "core-version", "protocol", "exec-format", "mode"],
+    ids=[
+        "never-answers",
+        "garbage",
+        "exits",
+        "core-version",
+        "protocol",
+        "exec-format",
+        "mode",
+        "remote-address",
+        "closes-output",
+        "no-interpreter",
+    ],
 )
 def test_plugin_that_does_not_handshake_fails_to_start(
     driver: Driver, host, script: str, mode: int, expected: str
