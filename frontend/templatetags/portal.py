@@ -32,9 +32,9 @@ def portal_nav(context: template.Context) -> dict[str, Any]:
         if groups & REVIEWER_GROUPS or roles.is_portal_admin(user):
             names.append(("Reviews", "frontend:review-queue"))
         if roles.is_portal_admin(user):
-            names.append(("Host servers", "frontend:host-list"))
+            names.append(("Hosts", "frontend:host-list"))
             names.append(("Dashboard", "frontend:dashboard"))
-            names.append(("Administration", "frontend:admin-home"))
+            names.append(("Admin", "frontend:admin-home"))
     nav: list[dict[str, Any]] = []
     for label, name in names:
         try:
