@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -20,16 +22,42 @@ from marketplace.versions import VersionKey, db_version_key, version_key
 _REVISION_SQL = "SELECT revision FROM marketplace_catalogstate WHERE id = 1"
 
 
-def catalog_revision() -> str:
-    """The current catalog revision token.
+_revision_memo: tuple[float, str] | None = None
 
-    Read on every Marketplace request, so it skips the ORM's query compilation: a fixed
-    primary-key read on a constant table name.
+
+def catalog_revision(*, max_age: float = 0.0) -> str:
+    """The current catalog revision token; ``max_age`` > 0 accepts one read that recently.
+
+    A fixed primary-key read on a constant table name: it skips the ORM's query compilation.
     """
+    global _revision_memo
+    memo = _revision_memo
+    now = time.monotonic()
+    if max_age > 0 and memo is not None and now - memo[0] < max_age:
+        return memo[1]
     with connection.cursor() as cursor:
         cursor.execute(_REVISION_SQL)
         row = cursor.fetchone()
-    return row[0] if row else ""
+    revision = row[0] if row else ""
+    _revision_memo = (now, revision)
+    return revision
+
+
+def revision_ttl() -> float:
+    """How long a process trusts the revision it read last (``MARKETPLACE_REVISION_TTL``).
+
+    A write in this process is seen at once (``forget_revision``), another process's within
+    this many seconds; cached Marketplace requests meanwhile touch no database at all. 1 s by
+    default; 0 under the test settings, where rolled-back tests reuse the process.
+    """
+    default = 0.0 if settings.PORTAL_ENV == "test" else 1.0
+    return float(getattr(settings, "MARKETPLACE_REVISION_TTL", default))
+
+
+def forget_revision() -> None:
+    """Make this process read the revision again at its next request (called on writes)."""
+    global _revision_memo
+    _revision_memo = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +140,7 @@ def _load_texts(items: list[CatalogEntry]) -> bool:
 def catalog_snapshot() -> CatalogSnapshot:
     """Every catalog entry in catalog order, loaded once per revision per process."""
     global _snapshot, _responses_bytes
-    revision = catalog_revision()
+    revision = catalog_revision(max_age=revision_ttl())
     snapshot = _snapshot
     if snapshot is not None and snapshot.revision == revision:
         return snapshot
@@ -128,6 +156,7 @@ def catalog_snapshot() -> CatalogSnapshot:
 def reset_caches() -> None:
     """Forget the loaded catalog and cached responses of this process."""
     global _snapshot, _responses_bytes
+    forget_revision()
     with _lock:
         _snapshot = None
         _responses.clear()

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Max
 
+from marketplace import selectors
 from marketplace.compat.wire import parse_go_time
 from marketplace.models import CatalogState, Plugin, Release
 from marketplace.versions import db_version_key
@@ -56,6 +57,8 @@ def next_position() -> int:
 def catalog_touch() -> None:
     """Bump the catalog revision; call inside the transaction that changed the catalog."""
     CatalogState.objects.update_or_create(pk=1, defaults={"revision": uuid.uuid4().hex})
+    # This process reads the new token at its next request (inside this transaction too).
+    selectors.forget_revision()
 
 
 def plugins_refresh(*, plugin_ids: list[int]) -> None:

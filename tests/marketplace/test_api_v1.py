@@ -191,3 +191,18 @@ def test_catalog_revision_reads_the_catalog_state_table() -> None:
     assert selectors.catalog_revision() == ""
     catalog_import(data=dump([make_entry("a")]))
     assert selectors.catalog_revision() == CatalogState.objects.get().revision != ""
+
+
+def test_revision_is_trusted_for_the_configured_time(settings: object) -> None:
+    from marketplace import selectors
+    from marketplace.models import CatalogState
+
+    settings.MARKETPLACE_REVISION_TTL = 60  # type: ignore[attr-defined]
+    catalog_import(data=dump([make_entry("a")]))
+    first = selectors.catalog_snapshot().revision
+    # Another process's write (simulated behind this process's back) waits for the TTL...
+    CatalogState.objects.update(revision="elsewhere")
+    assert selectors.catalog_snapshot().revision == first
+    # ...while a write through the services is seen at once.
+    catalog_import(data=dump([make_entry("b")]))
+    assert selectors.catalog_snapshot().revision == CatalogState.objects.get().revision
