@@ -213,7 +213,8 @@ def _scrub(value: Any) -> Any:
 def normalize_entry(entry: Any) -> dict[str, Any]:
     """The entry as the Go service holds it; raises ``EntryError`` (refuse it) or ``FileError``."""
     if not isinstance(entry, dict):
-        raise FileError(f"an element of the array is a {type(entry).__name__}, not an object")
+        kind = type(entry).__name__
+        raise FileError(f"an element of the array is not an object (it is a JSON {kind})")
     if not isinstance(entry.get("manifest"), dict):
         raise FileError("an entry has no manifest object")
     entry = _scrub(entry)
