@@ -53,7 +53,9 @@ serve:
 check-worker:
 	$(BIN)/python manage.py check_worker --timeout 60
 
-# Sets everything up and runs the whole test suite.
+# Sets everything up and runs the whole test suite, on up to 4 CPUs (pytest-xdist).
+# `make test PYTEST_ARGS="tests/marketplace -x"` runs a part of it instead.
+PYTEST_ARGS ?= -n auto --maxprocesses=4
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
