@@ -36,16 +36,18 @@ class RevisionInline(admin.TabularInline):
     model = SubmissionRevision
     extra = 0
     can_delete = False
-    fields = ["number", "version", "source_kind", "source_status", "bundle_sha256", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "number", "version", "source_kind", "source_status", "bundle_sha256", "created_at",
+    )  # fmt: skip
 
 
 class EventInline(admin.TabularInline):
     model = AuditEvent
     extra = 0
     can_delete = False
-    fields = ["at", "actor", "action", "from_status", "to_status", "reason_code", "reason_text"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "at", "actor", "action", "from_status", "to_status", "reason_code", "reason_text",
+    )  # fmt: skip
 
 
 @admin.register(Submission)

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Protocol
@@ -63,23 +62,7 @@ class MattermostWebhookNotifier:
         if notification.url:
             lines.append(notification.url)
         payload = {"text": "\n".join(lines), "username": "Plugin Portal"}
-        post = getattr(http, "post_json", None)
-        if post is not None:
-            post(url, payload, timeout=10.0)
-            return
-        # Until common.http grows post_json: the same address policy through its transport.
-        import httpx
-
-        policy = http.AddressPolicy.from_settings()
-        transport = http._PolicyTransport(policy, http._Deadline(10.0))
-        with httpx.Client(transport=transport, timeout=10.0, trust_env=False) as client:
-            response = client.post(url, json=payload)
-        if response.status_code >= 300:
-            raise http.UpstreamHTTPError(
-                f"webhook answered HTTP {response.status_code}",
-                status_code=response.status_code,
-                url=url,
-            )
+        http.post_json(url, payload, timeout=10.0)
 
 
 @cache
@@ -90,7 +73,3 @@ def _load(path: str) -> Notifier:
 def notifiers() -> list[Notifier]:
     paths = getattr(settings, "CERTIFICATION_NOTIFIERS", DEFAULT_NOTIFIERS)
     return [_load(p) for p in paths]
-
-
-def to_json(notification: Notification) -> str:
-    return json.dumps(notification.__dict__, default=list)

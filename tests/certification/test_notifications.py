@@ -90,3 +90,12 @@ def test_after_commit_the_notification_task_sends_the_email(
     notify = PendingTask.objects.get(task_name="certification.tasks.notify_event_task",
                                      kwargs__event_id=s.events.last().pk)  # fmt: skip
     assert notify.sent_at is not None
+
+
+def test_a_failing_webhook_does_not_silence_email(submit, core, settings):
+    settings.MATTERMOST_WEBHOOK_URL = "http://127.0.0.1:9/hooks/nobody-listens"
+    s = force_status(submit(), Status.BASIC_REVIEW)
+    _approve_basic(s, core)
+    mail.outbox.clear()
+    assert notify_event(event_id=s.events.get(to_status=Status.CI_SETUP).pk) == 1
+    assert len(mail.outbox) == 1
