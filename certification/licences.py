@@ -54,8 +54,12 @@ LICENCES: dict[str, Licence] = {
 }  # fmt: skip
 
 
+_BY_LOWER = {key.lower(): lic for key, lic in LICENCES.items()}
+
+
 def licence_get(spdx_id: str) -> Licence | None:
-    return LICENCES.get(spdx_id)
+    """The licence of an SPDX id; ids are matched case-insensitively, as SPDX specifies."""
+    return _BY_LOWER.get((spdx_id or "").strip().lower())
 
 
 def _norm(text: str) -> str:
@@ -64,7 +68,7 @@ def _norm(text: str) -> str:
 
 def text_matches(spdx_id: str, text: str) -> bool:
     """Whether ``text`` (a LICENSE file) carries every marker phrase of ``spdx_id``."""
-    lic = LICENCES.get(spdx_id)
+    lic = licence_get(spdx_id)
     if lic is None:
         return False
     body = _norm(text)

@@ -76,7 +76,8 @@ def _iter_upload(data: bytes, filename: str) -> Iterator[tuple[str, bytes]]:
                 continue
             mode = (info.external_attr >> 16) & 0o170000
             if mode and mode != 0o100000:
-                raise InvalidInput(f"source archive entry {info.filename!r} is not a regular file")
+                _safe_path(info.filename)  # a link or special file: left out, name still checked
+                continue
             if info.file_size > MAX_FILE_BYTES:
                 raise InvalidInput(f"source file {info.filename!r} is larger than the limit")
             rel = _safe_path(info.filename)
@@ -97,9 +98,11 @@ def _iter_upload(data: bytes, filename: str) -> Iterator[tuple[str, bytes]]:
                 if member.isdir() or member.type in (tarfile.XHDTYPE, tarfile.XGLTYPE):
                     continue
                 if not member.isreg():
-                    raise InvalidInput(
-                        f"source archive entry {member.name!r} is a link or special file"
-                    )
+                    # Links and special files are never extracted or followed; real repositories
+                    # do contain symlinks, so they are left out rather than refused. Their names
+                    # are still checked, so a hostile archive is refused all the same.
+                    _safe_path(member.name)
+                    continue
                 if member.size > MAX_FILE_BYTES:
                     raise InvalidInput(f"source file {member.name!r} is larger than the limit")
                 rel = _safe_path(member.name)

@@ -87,12 +87,13 @@ def _check_url(value: str, field: str) -> str:
 
 
 def _check_licence(spdx_id: str) -> str:
-    if licences.licence_get(spdx_id) is None:
+    found = licences.licence_get(spdx_id)
+    if found is None:
         raise InvalidInput(
             f"licence must be an SPDX id from the list ({', '.join(licences.LICENCES)}), "
             f"not {spdx_id!r}"
         )
-    return spdx_id
+    return found.spdx_id
 
 
 def check_plugin_ownership(*, owner: User, plugin_id: str) -> Submission | None:

@@ -199,3 +199,31 @@ def test_resubmit_needs_changes_requested(submit, developer):
     with pytest.raises(Conflict):
         submission_resubmit(submission_id=submission.pk, actor=developer, bundle=make_bundle())
     assert submission.revisions.count() == 1
+
+
+def test_links_in_a_source_archive_are_left_out_not_followed(submit):
+    import gzip
+    import io
+    import tarfile
+
+    from certification import sources
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        for name, content in source_files().items():
+            info = tarfile.TarInfo(f"repo/{name}")
+            info.size = len(content.encode())
+            tar.addfile(info, io.BytesIO(content.encode()))
+        link = tarfile.TarInfo("repo/secrets")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/shadow"
+        tar.addfile(link)
+    archive = gzip.compress(raw.getvalue())
+    submission = submit(source=SourceInput(archive=archive, filename="src.tar.gz"))
+    with submission.current_revision.source_archive.open("rb") as fh:
+        names = {name for name, _ in sources.iter_files(fh.read())}
+    assert "secrets" not in names and "server/main.go" in names
+
+
+def test_licence_ids_are_matched_case_insensitively(submit):
+    assert submit(licence="apache-2.0").licence == "Apache-2.0"
