@@ -37,8 +37,9 @@ def _database_url() -> str:
 
 
 class Worker:
-    def __init__(self, log_path) -> None:
+    def __init__(self, log_path, env: dict[str, str]) -> None:
         self.log_path = log_path
+        self.extra_env = env
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -48,6 +49,7 @@ class Worker:
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "DATABASE_URL": _database_url(),
             "PORTAL_VAR_DIR": str(settings.VAR_DIR),
+            **self.extra_env,
         }
         cmd = [sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", "solo",
                "-Q", "default,builds,scans", "--without-mingle", "--without-gossip",
@@ -84,8 +86,30 @@ def not_eager() -> Iterator[None]:
 
 
 @pytest.fixture
-def worker(tmp_path, not_eager) -> Iterator[Worker]:
-    w = Worker(tmp_path / "worker.log")
+def isolated_broker() -> Iterator[dict[str, str]]:
+    """With Redis (CI), a Redis database of this test process's own, so that workers started
+    by parallel test processes never take each other's tasks. The filesystem broker already
+    lives in the per-process PORTAL_VAR_DIR."""
+    if not settings.REDIS_URL:
+        yield {}
+        return
+    import redis
+
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    url = settings.REDIS_URL.rsplit("/", 1)[0] + f"/{12 + index % 4}"
+    redis.Redis.from_url(url).flushdb()  # stale messages of an earlier run
+    app = current_app._get_current_object()
+    real = app.conf.broker_url
+    app.conf.broker_url = url
+    app._after_fork()
+    yield {"REDIS_URL": url}
+    app.conf.broker_url = real
+    app._after_fork()
+
+
+@pytest.fixture
+def worker(tmp_path, not_eager, isolated_broker) -> Iterator[Worker]:
+    w = Worker(tmp_path / "worker.log", isolated_broker)
     yield w
     w.stop()
 
@@ -101,7 +125,7 @@ def wait_for(condition: Callable[[], bool], what: str, worker: Worker, timeout=9
 
 
 @pytest.fixture
-def broker_down() -> Iterator[Callable[[], None]]:
+def broker_down(isolated_broker) -> Iterator[Callable[[], None]]:
     """Point this process's producer at a broker that is not there; call the result to heal."""
     app = current_app._get_current_object()
     real = app.conf.broker_url
