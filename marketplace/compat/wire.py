@@ -244,7 +244,8 @@ def normalize_entry(entry: Any) -> dict[str, Any]:
             elif not isinstance(value, str):
                 raise EntryError("updated_at must be an RFC 3339 string")
             else:
-                result["updated_at"] = parse_go_time(value)[0]
+                parse_go_time(value)  # refuse what Go could not read; serve the text as given
+                result["updated_at"] = value
         else:
             result[key] = _string(entry, key)
     # Unknown keys stay, after the known ones, so an import keeps every field.

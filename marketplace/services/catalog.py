@@ -24,7 +24,8 @@ def release_fields(entry: dict[str, Any]) -> dict[str, Any]:
     manifest = entry["manifest"]
     minimum = manifest.get("min_server_version") or ""
     labels = entry.get("labels") or []
-    text, moment = parse_go_time(entry["updated_at"])
+    text = entry["updated_at"]
+    moment = parse_go_time(text)[1]
     return {
         "version": manifest["version"],
         "version_key": db_version_key(manifest["version"]),

@@ -146,3 +146,21 @@ def test_entries_with_nul_characters_are_refused() -> None:
     report = catalog_import(data=dump([make_entry("a", name="x\x00y"), make_entry("b")]))
     assert len(report.refused) == 1 and "NUL" in report.refused[0]
     assert list(Release.objects.values_list("plugin__plugin_id", flat=True)) == ["b"]
+
+
+def test_updated_at_text_is_kept_as_given_and_invalid_times_refused() -> None:
+    report = catalog_import(
+        data=dump(
+            [
+                make_entry("a", updated_at="2024-01-02T03:04:05.500000000+02:00"),
+                make_entry("b", updated_at="yesterday"),
+                make_entry("c", updated_at=None),
+            ]
+        )
+    )
+    assert len(report.refused) == 1 and "'b'" in report.refused[0]
+    a = Release.objects.get(plugin__plugin_id="a")
+    assert json.loads(a.entry)["updated_at"] == "2024-01-02T03:04:05.500000000+02:00"
+    assert a.updated_at.isoformat() == "2024-01-02T01:04:05.500000+00:00"
+    c = Release.objects.get(plugin__plugin_id="c")
+    assert json.loads(c.entry)["updated_at"] == "0001-01-01T00:00:00Z"
