@@ -225,6 +225,12 @@ class PluginProcess:
         tail = [line for line in self.log.tail(5) if line.strip()]
         return f"; last output: {tail[-1][:300]}" if tail else ""
 
+    def join_output(self, timeout: float) -> None:
+        """Wait (briefly) until the output of an exited plugin is fully in the log."""
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 

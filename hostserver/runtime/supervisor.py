@@ -406,6 +406,9 @@ class Supervisor:
         window_start = now - timedelta(seconds=self.config.restart_window)
         restarts = [t for t in act.restarts if datetime.fromisoformat(t) >= window_start]
         restarts.append(now.isoformat())
+        if act.process is not None and not act.process.alive():
+            # Its last words (a panic on stderr) may still be in the pipe.
+            act.process.join_output(timeout=0.5)
         tail = act.log.tail(1) if act.log else []
         detail = f"{reason}; last output: {tail[-1][:300]}" if tail else reason
         logger.warning("plugin %s/%s failed: %s", host.name, plugin.plugin_id, detail)
