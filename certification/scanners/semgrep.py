@@ -29,20 +29,22 @@ def rule_files() -> list[Path]:
 
 
 def run(root: Path, *, timeout: float = TIMEOUT) -> ScanResult:
-    ignore = root / ".semgrepignore"
-    created_ignore = not ignore.exists()
-    if created_ignore:
-        ignore.write_text(SEMGREPIGNORE)
+    """Scan ``root``, a throw-away copy: the submitter's own ``.semgrepignore`` files are
+    replaced by ours, so a plugin cannot hide code from the scan."""
+    for found in root.rglob(".semgrepignore"):
+        found.unlink()
+    (root / ".semgrepignore").write_text(SEMGREPIGNORE)
     try:
         return _run(root, timeout=timeout)
     finally:
-        if created_ignore:
-            ignore.unlink(missing_ok=True)
+        (root / ".semgrepignore").unlink(missing_ok=True)
 
 
 def _run(root: Path, *, timeout: float) -> ScanResult:
     exe = find_tool("semgrep")
     cmd = [exe, "scan", "--metrics=off", "--disable-version-check", "--no-git-ignore", "--json"]
+    # "// nosemgrep" comments in the submitted code must not silence our rules.
+    cmd.append("--disable-nosem")
     cmd += ["--quiet", "--timeout", "60", "--max-target-bytes", "5000000"]
     for rules in rule_files():
         cmd += ["--config", str(rules)]

@@ -167,3 +167,16 @@ def test_scan_tree_returns_scanner_errors_instead_of_no_findings(tmp_path, setti
     settings.CERTIFICATION_SCANNER_PATHS = {"semgrep": str(tmp_path / "nope")}
     results = scanners.scan_tree(tmp_path, tools=("semgrep",))
     assert isinstance(results[0], ScannerError)
+
+
+def test_submitted_code_cannot_hide_from_semgrep(tmp_path):
+    (tmp_path / ".semgrepignore").write_text("*.go\n")
+    (tmp_path / "server").mkdir()
+    (tmp_path / "server" / ".semgrepignore").write_text("*\n")
+    (tmp_path / "server" / "run.go").write_text(
+        BAD_GO.replace("exec.Command(c).Run()", "exec.Command(c).Run() // nosemgrep")
+    )
+    result = semgrep.run(tmp_path)
+    assert [(f.rule_id, f.file) for f in result.findings] == [
+        ("go-exec-non-constant", "server/run.go")
+    ]

@@ -31,16 +31,17 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["path"]
         tools = tuple(options["tool"] or scanners.TOOLS)
-        if path.is_dir():
-            results = scanners.scan_tree(path, declared_licence=options["licence"], tools=tools)
-        elif path.is_file():
-            with tempfile.TemporaryDirectory(prefix="scan-source-") as tmp:
-                root = Path(tmp)
-                normal = sources.normalise_upload(path.read_bytes(), path.name)
-                sources.extract_to(normal.data, root)
-                results = scanners.scan_tree(root, declared_licence=options["licence"], tools=tools)
-        else:
+        if not path.exists():
             raise CommandError(f"{path} does not exist")
+        # Scan a copy in the portal's normal form, exactly as the release review does.
+        if path.is_dir():
+            normal = sources.normalise_tree(path)
+        else:
+            normal = sources.normalise_upload(path.read_bytes(), path.name)
+        with tempfile.TemporaryDirectory(prefix="scan-source-") as tmp:
+            root = Path(tmp)
+            sources.extract_to(normal.data, root)
+            results = scanners.scan_tree(root, declared_licence=options["licence"], tools=tools)
         failed = [r for r in results if isinstance(r, ScannerError)]
         done = [r for r in results if isinstance(r, ScanResult)]
         findings = [f for r in done for f in r.findings]
