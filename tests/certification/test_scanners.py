@@ -180,3 +180,12 @@ def test_submitted_code_cannot_hide_from_semgrep(tmp_path):
     assert [(f.rule_id, f.file) for f in result.findings] == [
         ("go-exec-non-constant", "server/run.go")
     ]
+
+
+def test_submitted_python_cannot_silence_bandit(tmp_path):
+    (tmp_path / ".bandit").write_text("[bandit]\nskips: B602\n")
+    (tmp_path / "tool.py").write_text(
+        "import subprocess\n\ndef run(cmd):\n    subprocess.call(cmd, shell=True)  # nosec\n"
+    )
+    result = bandit.run(tmp_path)
+    assert any(f.rule_id.startswith("B602") for f in result.findings)
