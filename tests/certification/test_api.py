@@ -142,3 +142,20 @@ def test_meta_lists_reasons_checklists_and_recommended_licences(developer):
 def test_endpoints_are_in_the_openapi_schema(path, client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     assert f"{API}{path}" in schema["paths"]
+
+
+def test_git_source_over_the_api_is_cloned_after_commit(
+    developer, tmp_path, django_capture_on_commit_callbacks
+):
+    from tests.certification.conftest import source_files
+    from tests.certification.test_submissions import _git_repo
+
+    url = _git_repo(tmp_path, source_files(), branch="release-1.0")
+    payload = submit_payload(git_url=url, git_ref="release-1.0")
+    del payload["source_archive"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(developer).post(f"{API}/submissions/", payload, format="multipart")
+    assert response.status_code == 201, response.content
+    body = api(developer).get(f"{API}/submissions/{response.json()['id']}/").json()
+    assert body["status"] == "basic_review" and body["source_status"] == "ready"
+    assert body["revisions"][0]["git_ref"] == "release-1.0"
