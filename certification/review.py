@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from certification.fingerprints import Fingerprints, line_hash, normalised_sha256, text_of
 
 MAX_SHOWN_LINES = 5000
+#: Bigger text files (generated bundles, lock files) are listed, not shown.
+MAX_SHOWN_BYTES = 512 * 1024
 
 
 @dataclass
@@ -25,7 +27,7 @@ class Hunk:
 @dataclass
 class FileView:
     path: str
-    status: str  # template (hidden) | changed | new | binary
+    status: str  # template (hidden) | changed | new | binary | too_large
     size: int
     hunks: list[Hunk] = field(default_factory=list)
     template_lines_hidden: int = 0
@@ -103,6 +105,9 @@ def template_view(
             continue
         if text is None:
             out.append(FileView(path=path, status="binary", size=len(data)))
+            continue
+        if len(data) > MAX_SHOWN_BYTES:
+            out.append(FileView(path=path, status="too_large", size=len(data)))
             continue
         if entry is not None:
             hunks, hidden = _hunks(text, entry["line_hashes"])

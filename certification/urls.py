@@ -29,5 +29,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(f"{P}submissions/<int:pk>/deployments/", views.DeploymentsView.as_view()),
     path(f"{P}builds/<int:build_id>/", views.BuildDetailView.as_view(), name="certification-build"),
     path(f"{P}scans/<int:scan_id>/rerun/", views.ScanRerunView.as_view()),
+    path(f"{P}deployments/<int:deployment_id>/retry/", views.DeploymentRetryView.as_view()),
     path(f"{P}findings/<int:finding_id>/waive/", views.WaiveView.as_view()),
 ]

@@ -267,6 +267,18 @@ class DeploymentsView(CertificationView):
         return Response(s.DeploymentOut(deployments, many=True).data)
 
 
+class DeploymentRetryView(CertificationView):
+    @extend_schema(request=None, responses={202: s.DeploymentOut})
+    def post(self, request: Request, deployment_id: int) -> Response:
+        from certification.services.deployments import deployment_retry
+
+        deployment = deployment_retry(
+            deployment_id=deployment_id,
+            actor=request.user,  # type: ignore[arg-type]
+        )
+        return Response(s.DeploymentOut(deployment).data, status=status.HTTP_202_ACCEPTED)
+
+
 class QueueView(CertificationView):
     @extend_schema(responses=s.SubmissionOut(many=True))
     def get(self, request: Request) -> Response:

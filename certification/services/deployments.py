@@ -12,7 +12,7 @@ from django.utils import timezone
 from certification.models import Deployment, DeploymentPurpose, JobStatus
 from certification.services import jobs
 from common import roles
-from common.errors import InvalidInput, UpstreamError
+from common.errors import Conflict, InvalidInput, NotAllowed, NotFound, UpstreamError
 from common.mattermost import (
     STATE_FAILED_TO_START,
     STATE_FAILED_TO_STAY_RUNNING,
@@ -123,6 +123,28 @@ def deployment_execute(*, deployment_id: int, task_id: str = "") -> Deployment:
         )
         raise
     return _finish(deployment_id, JobStatus.SUCCEEDED, outcome.state, outcome.message)
+
+
+@transaction.atomic
+def deployment_retry(*, deployment_id: int, actor: User) -> Deployment:
+    """Queue a failed deployment again (e.g. the host server was down for too long)."""
+    from certification.services import outbox
+    from certification.services.transitions import can_act_in_stage, lock_submission
+
+    deployment = Deployment.objects.select_for_update().filter(pk=deployment_id).first()
+    if deployment is None:
+        raise NotFound(f"deployment {deployment_id} does not exist")
+    submission = lock_submission(deployment.submission_id)
+    if not can_act_in_stage(actor, submission.status) or submission.owner_id == actor.pk:
+        raise NotAllowed("only a reviewer of the current stage may retry a deployment")
+    if deployment.status != JobStatus.FAILED:
+        raise Conflict(f"only a failed deployment can be retried; this one is {deployment.status}")
+    deployment.status = JobStatus.QUEUED
+    deployment.message = ""
+    deployment.task_id = ""
+    deployment.save(update_fields=["status", "message", "task_id"])
+    outbox.enqueue("certification.tasks.deploy_task", deployment_id=deployment.pk)
+    return deployment
 
 
 def deployment_give_up(*, deployment_id: int, reason: str) -> None:

@@ -159,3 +159,18 @@ def test_git_source_over_the_api_is_cloned_after_commit(
     body = api(developer).get(f"{API}/submissions/{response.json()['id']}/").json()
     assert body["status"] == "basic_review" and body["source_status"] == "ready"
     assert body["revisions"][0]["git_ref"] == "release-1.0"
+
+
+def test_failed_release_deployment_can_be_retried_by_qa(submit, developer, qa):
+    from certification.models import Deployment, JobStatus
+    from certification.services.transitions import deployment_request
+
+    s = force_status(submit(), Status.QA)
+    deployment = deployment_request(submission=s, purpose="release")
+    Deployment.objects.filter(pk=deployment.pk).update(status=JobStatus.FAILED, message="down")
+    url = f"{API}/deployments/{deployment.pk}/retry/"
+    assert api(developer).post(url).status_code == 403
+    response = api(qa).post(url)
+    assert response.status_code == 202 and response.json()["status"] == "queued"
+    assert api(qa).post(url).status_code == 409  # already queued again
+    assert len(pending("deploy_task")) == 2
