@@ -162,12 +162,14 @@ def _checklist(stage: str, *, security: bool = False) -> dict[str, bool]:
 
 
 def _submit(owner: User, plugin_id: str, *, licence: str = "Apache-2.0",
-            extra: dict[str, str] | None = None) -> Submission:  # fmt: skip
+            extra: dict[str, str] | None = None, nightly_url: str = "") -> Submission:  # fmt: skip
     submission = submission_create(
         owner=owner,
         name="",
         repository_url=f"https://github.com/example/{plugin_id}",
-        nightly_url=f"{settings.PORTAL_BASE_URL}/demo-nightly/{plugin_id}.tar.gz",
+        # No web server runs while the demo loads, so most demo nightly URLs answer 404 (the
+        # build records that readably); the certified one points at its own catalog download.
+        nightly_url=nightly_url or f"{settings.PORTAL_BASE_URL}/demo-nightly/{plugin_id}.tar.gz",
         licence=licence,
         bundle=demo_bundle(plugin_id),
         source=SourceInput(
@@ -261,7 +263,10 @@ def load_demo() -> str:
         _to_qa(_submit(dev, "com.example.demo-todo"), users)
         made.append("todo")
     if fresh("com.example.demo-giphy"):
-        sub = _to_qa(_submit(dev2, "com.example.demo-giphy"), users)
+        from marketplace.services import bundle_download_url
+
+        giphy = "com.example.demo-giphy"
+        sub = _to_qa(_submit(dev2, giphy, nightly_url=bundle_download_url(giphy, "1.0.0")), users)
         stage_approve(submission_id=sub.pk, actor=users["demo-qa"], checklist=_checklist(Status.QA))
         stage_approve(
             submission_id=sub.pk, actor=users["demo-pm"], checklist=_checklist(Status.PM_UX)
