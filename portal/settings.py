@@ -336,6 +336,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One schema name per choice set, so clients get stable enum names instead of hashed ones.
+    "ENUM_NAME_OVERRIDES": {
+        "SubmissionStatusEnum": "certification.workflow.Status",
+        "JobStatusEnum": "certification.models.JobStatus",
+        "BuildStatusEnum": "certification.models.BuildStatus",
+    },
 }
 
 # --- I18N, logging ---------------------------------------------------------------------------
