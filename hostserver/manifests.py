@@ -6,8 +6,13 @@ import copy
 import re
 from typing import Any
 
+__all__ = ["PLUGIN_ID_MAX", "PLUGIN_ID_MIN", "PLUGIN_ID_RE", "is_valid_plugin_id", "manifest_json"]
+
+from common.bundle.validation import PLUGIN_ID_MAX, PLUGIN_ID_MIN, is_valid_plugin_id
+
+# Route-level check of a {plugin_id} URL parameter (Mattermost's mux pattern); the full rule,
+# length included, is common.bundle's is_valid_plugin_id.
 PLUGIN_ID_RE = re.compile(r"^[a-zA-Z0-9-_\.]+$")
-PLUGIN_ID_MIN, PLUGIN_ID_MAX = 3, 190
 
 # key -> always serialized (not omitempty)
 _TOP_LEVEL = {
@@ -25,10 +30,6 @@ _TOP_LEVEL = {
     "settings_schema": False,
     "props": False,
 }
-
-
-def is_valid_plugin_id(plugin_id: str) -> bool:
-    return PLUGIN_ID_MIN <= len(plugin_id) <= PLUGIN_ID_MAX and bool(PLUGIN_ID_RE.match(plugin_id))
 
 
 def _string(value: Any) -> str:

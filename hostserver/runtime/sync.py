@@ -63,7 +63,9 @@ def sync_plugin_dir(host: HostServer, plugin: HostPlugin, *, only_if_missing: bo
             _verify(host, plugin, local)
         fresh = Path(scratch) / "extracted"
         try:
-            extract_bundle(local, fresh)
+            # The same lenient manifest rules as the install path: a bundle Mattermost would
+            # accept (e.g. without a name) must also come back from the file store.
+            extract_bundle(local, fresh, strict=False)
         except PortalError as exc:
             raise SyncError(f"unable to extract plugin bundle: {exc}") from exc
         old = Path(scratch) / "old"

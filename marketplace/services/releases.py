@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from common.errors import Conflict, InvalidInput, NotFound
+from common.errors import BundleRejected, Conflict, InvalidInput, NotFound
 from marketplace.compat.wire import PLATFORMS, EntryError, format_go_time, normalize_entry
 from marketplace.models import AuthorType, Hosting, Plugin, Release, ReleaseSource, ReleaseStage
 from marketplace.services.catalog import (
@@ -139,6 +139,9 @@ def release_publish(
     with _as_path(bundle) as path:
         info = read_bundle(path)
         plugin_id, version = info.plugin_id, info.version
+        if not version:
+            # Manifest.IsValid allows an empty version; a catalog release cannot have one.
+            raise BundleRejected("manifest", "the manifest has no version; a release needs one")
         if Release.objects.filter(plugin__plugin_id=plugin_id, version=version).exists():
             raise Conflict(f"{plugin_id} {version} is already in the catalog")
         entry = _hosted_entry(

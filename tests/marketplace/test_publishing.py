@@ -328,3 +328,19 @@ def test_portal_key_export_without_a_key_fails(settings: Any, tmp_path: Path) ->
             call_command("portal_key", "export")
     finally:
         subprocess.run(["rm", "-rf", str(home)], check=False)
+
+
+@pytest.mark.django_db
+def test_publish_refuses_a_bundle_without_version_and_stores_nothing(portal_keyring, tmp_path):
+    from django.core.files.storage import default_storage
+
+    from common.bundle.build import build_bundle
+
+    path = tmp_path / "noversion.tar.gz"
+    path.write_bytes(build_bundle({"id": "com.example.noversion", "name": "No version"}))
+    with pytest.raises(BundleRejected) as excinfo:
+        services.release_publish(bundle=path, author_type="community", release_stage="production")
+    assert excinfo.value.check == "manifest"
+    assert "version" in excinfo.value.reason
+    assert not Release.objects.exists()
+    assert not default_storage.exists("plugins/com.example.noversion")
