@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess  # nosec B404
+import subprocess  # nosec B404 - external tools run with argument lists only
 import tempfile
 from pathlib import Path
 
@@ -29,7 +29,7 @@ def run(root: Path, *, timeout: float = TIMEOUT) -> ScanResult:
         # --ignore-nosec: "# nosec" comments in the submitted code do not silence findings.
         cmd = [exe, "-r", ".", "-f", "json", "-q", "--ignore-nosec", "-o", str(out)]
         try:
-            proc = subprocess.run(  # noqa: S603  # nosec B603
+            proc = subprocess.run(  # noqa: S603  # nosec B603 - fixed argv, no shell
                 cmd, cwd=root, capture_output=True, timeout=timeout, check=False
             )
         except subprocess.TimeoutExpired as exc:
