@@ -20,7 +20,7 @@ import io
 import json
 import os
 import shutil
-import subprocess  # nosec B404 - external tools run with argument lists only
+import subprocess  # nosec B404  # external tools run with argument lists only
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -84,7 +84,7 @@ def _git_versions(repo: Path) -> Iterator[tuple[str, bytes]]:
     if git is None:
         raise InvalidInput("git is needed to read a template checkout's history")
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_CONFIG_NOSYSTEM": "1"}
-    listing = subprocess.run(  # noqa: S603  # nosec B603 - fixed argv, no shell
+    listing = subprocess.run(  # noqa: S603  # nosec B603  # fixed argv, no shell
         [git, "-C", str(repo), "log", "--all", "--format=", "--raw", "--no-abbrev", "-r", "-m",
          "--root", "--no-renames"],
         capture_output=True, check=True, env=env, timeout=600,
@@ -103,7 +103,7 @@ def _git_versions(repo: Path) -> Iterator[tuple[str, bytes]]:
     if not wanted:
         return
     blobs = sorted(wanted)
-    batch = subprocess.run(  # noqa: S603  # nosec B603 - fixed argv, no shell
+    batch = subprocess.run(  # noqa: S603  # nosec B603  # fixed argv, no shell
         [git, "-C", str(repo), "cat-file", "--batch"],
         input="\n".join(blobs).encode() + b"\n",
         capture_output=True, check=True, env=env, timeout=600,

@@ -13,7 +13,7 @@ import hashlib
 import io
 import os
 import shutil
-import subprocess  # nosec B404 - external tools run with argument lists only
+import subprocess  # nosec B404  # external tools run with argument lists only
 import tarfile
 import tempfile
 import zipfile
@@ -244,7 +244,7 @@ def clone_source(url: str, ref: str, *, timeout: float = GIT_CLONE_TIMEOUT) -> N
             str(target),
         ]
         try:
-            proc = subprocess.run(  # noqa: S603  # nosec B603 - fixed argv, no shell
+            proc = subprocess.run(  # noqa: S603  # nosec B603  # fixed argv, no shell
                 cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False
             )
         except subprocess.TimeoutExpired as exc:

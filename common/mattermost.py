@@ -59,7 +59,7 @@ class _BaseURLClient(Client):
 
 
 class MattermostClient:
-    def __init__(  # nosec B107 - "" means "no token yet" (login() sets one), not a password
+    def __init__(  # nosec B107  # "" means "no token yet" (login() sets one), not a password
         self,
         base_url: str,
         token: str = "",

@@ -18,7 +18,7 @@ import fcntl
 import logging
 import os
 import shutil
-import subprocess  # nosec B404 - gpg and gpgconf run with argument lists only
+import subprocess  # nosec B404  # gpg and gpgconf run with argument lists only
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -60,7 +60,7 @@ def _agent_socket(home: Path) -> str:
     """Where gpg-agent would put its socket for ``home`` (gpg may use /run/user/... instead)."""
     # subprocess here and below: a fixed binary with an argument list, never a shell.
     try:
-        result = subprocess.run(  # noqa: S603  # nosec B603 - see above
+        result = subprocess.run(  # noqa: S603  # nosec B603  # see above
             [GPGCONF_BINARY, "--homedir", str(home), "--list-dirs", "agent-socket"],
             check=True,
             capture_output=True,
@@ -88,7 +88,7 @@ def _check_home_length(home: Path) -> None:
 def _release_agent(home: Path) -> None:
     """Stop the gpg-agent (and friends) that gpg may have started for ``home``."""
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        subprocess.run(  # noqa: S603  # nosec B603 - fixed argv, no shell
+        subprocess.run(  # noqa: S603  # nosec B603  # fixed argv, no shell
             [GPGCONF_BINARY, "--homedir", str(home), "--kill", "all"],
             check=False,
             capture_output=True,

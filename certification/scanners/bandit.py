@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess  # nosec B404 - external tools run with argument lists only
+import subprocess  # nosec B404  # external tools run with argument lists only
 import tempfile
 from pathlib import Path
 
@@ -26,10 +26,10 @@ def run(root: Path, *, timeout: float = TIMEOUT) -> ScanResult:
         found.unlink()
     with tempfile.TemporaryDirectory(prefix="bandit-") as tmp:
         out = Path(tmp) / "report.json"
-        # --ignore-nosec: "# nosec" comments in the submitted code do not silence findings.
+        # --ignore-nosec: suppression comments in the submitted code do not silence findings.
         cmd = [exe, "-r", ".", "-f", "json", "-q", "--ignore-nosec", "-o", str(out)]
         try:
-            proc = subprocess.run(  # noqa: S603  # nosec B603 - fixed argv, no shell
+            proc = subprocess.run(  # noqa: S603  # nosec B603  # fixed argv, no shell
                 cmd, cwd=root, capture_output=True, timeout=timeout, check=False
             )
         except subprocess.TimeoutExpired as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess  # nosec B404 - external tools run with argument lists only
+import subprocess  # nosec B404  # external tools run with argument lists only
 import tempfile
 from pathlib import Path
 
@@ -57,7 +57,7 @@ def _run(root: Path, *, timeout: float) -> ScanResult:
     with tempfile.TemporaryDirectory(prefix="semgrep-home-") as home:
         env["HOME"] = home  # semgrep writes settings/logs under ~/.semgrep
         try:
-            proc = subprocess.run(  # noqa: S603  # nosec B603 - fixed argv, no shell
+            proc = subprocess.run(  # noqa: S603  # nosec B603  # fixed argv, no shell
                 cmd, cwd=root, capture_output=True, timeout=timeout, env=env, check=False
             )
         except subprocess.TimeoutExpired as exc:

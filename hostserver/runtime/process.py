@@ -12,7 +12,7 @@ import os
 import resource
 import signal
 import socket
-import subprocess  # nosec B404 - running plugin processes is this module's job
+import subprocess  # nosec B404  # running plugin processes is this module's job
 import threading
 import time
 from collections.abc import Mapping
