@@ -142,7 +142,8 @@ else:
     # kombu's filesystem transport: a real broker that needs no server, shared by every process
     # of one machine through a folder.
     _broker_dir = VAR_DIR / "broker"
-    CELERY_BROKER_URL = "filesystem://"
+    # The host part is meaningless for this transport; naming one keeps kombu from warning.
+    CELERY_BROKER_URL = "filesystem://localhost//"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),

@@ -107,7 +107,7 @@ def test_embedded_defaults_need_no_server(tmp_path):
     assert values == [
         "django.db.backends.sqlite3",
         str(tmp_path / "portal.sqlite3"),
-        "filesystem://",
+        "filesystem://localhost//",
         "django.core.files.storage.FileSystemStorage",
     ]
 
