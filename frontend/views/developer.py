@@ -132,7 +132,10 @@ def submission_resubmit_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     if submission.owner_id != user.pk:
         raise Http404("No such submission.")
-    form = ResubmitForm(request.POST, request.FILES)
+    # Same kept-file round trip as the submit form: a file that passed its checks survives an
+    # error elsewhere (browsers never refill a file input).
+    files = uploads.merge_files(request, FILE_FIELDS)
+    form = ResubmitForm(request.POST, files)
     if form.is_valid():
         data = form.cleaned_data
         source = _source(data)
@@ -147,10 +150,12 @@ def submission_resubmit_view(request: HttpRequest, pk: int) -> HttpResponse:
         except PortalError as exc:
             errors_to_form(form, exc)
         else:
+            uploads.discard_all(request)
             messages.success(request, "Your changes are sent back to the reviewers.")
             return redirect("frontend:submission-detail", pk=submission.pk)
+    kept = uploads.keep_valid(request, form, files, FILE_FIELDS)
     context = _detail_context(request, submission)
-    context["resubmit_form"] = form
+    context.update({"resubmit_form": form, "resubmit_kept": kept})
     return render(request, "frontend/developer/detail.html", context, status=400)
 
 

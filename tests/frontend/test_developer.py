@@ -4,6 +4,7 @@ submissions, the submission page, resubmit and withdraw, and who may see what.""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -188,6 +189,73 @@ def test_resubmit_after_changes_requested(developer: User, make_user: Callable[.
     submission.refresh_from_db()
     assert submission.status == Status.BASIC_REVIEW
     assert submission.version == "1.0.1"
+
+
+def _changes_requested(developer: User, make_user: Callable[..., User]) -> Any:
+    from certification.services.transitions import stage_request_changes
+
+    submission = submit(developer)
+    committer = make_user("core", groups=(roles.CORE_COMMITTERS,))
+    stage_request_changes(
+        submission_id=submission.pk, actor=committer, reason_code="documentation", text="README"
+    )
+    return submission
+
+
+def test_resubmit_keeps_the_bundle_when_another_field_fails(
+    developer: User, make_user: Callable[..., User]
+) -> None:
+    submission = _changes_requested(developer, make_user)
+    client = client_for(developer)
+    url = reverse("frontend:submission-resubmit", args=[submission.pk])
+    new_bundle = SimpleUploadedFile(
+        "greeter-1.0.1.tar.gz", bundle_bytes("com.example.greeter", "1.0.1"), "application/gzip"
+    )
+    # A git repository without a ref fails; the bundle passed its checks and is kept.
+    failed = client.post(
+        url, {"bundle": new_bundle, "git_url": "https://github.com/example/g.git", "note": "x"}
+    )
+    assert failed.status_code == 400
+    assert "git_ref" in failed.context["resubmit_form"].errors
+    kept = failed.context["resubmit_kept"]
+    assert set(kept) == {"bundle"}
+    html = failed.content.decode()
+    assert "greeter-1.0.1.tar.gz" in html and "Files that passed their checks are kept" in html
+    assert 'name="bundle_kept"' in html
+    submission.refresh_from_db()
+    assert (submission.status, submission.version) == (Status.CHANGES_REQUESTED, "1.0.0")
+    # Another account cannot use the token (and cannot reach the submission anyway).
+    stranger = client_for(make_user("stranger"))
+    assert stranger.post(url, {"bundle_kept": kept["bundle"]["token"]}).status_code == 404
+    # The developer drops the git URL only; the kept bundle is what is resubmitted.
+    done = client.post(url, {"bundle_kept": kept["bundle"]["token"], "note": "README added"})
+    assert done.status_code == 302, done.context and done.context["resubmit_form"].errors
+    submission.refresh_from_db()
+    assert (submission.status, submission.version) == (Status.BASIC_REVIEW, "1.0.1")
+
+
+def test_resubmit_token_of_another_session_is_not_a_file(
+    developer: User, make_user: Callable[..., User]
+) -> None:
+    submission = _changes_requested(developer, make_user)
+    url = reverse("frontend:submission-resubmit", args=[submission.pk])
+    other = client_for(developer)
+    failed = other.post(
+        url,
+        {
+            "bundle": SimpleUploadedFile(
+                "g.tar.gz", bundle_bytes("com.example.greeter", "1.0.1"), "application/gzip"
+            ),
+            "git_url": "https://github.com/example/g.git",
+        },
+    )
+    token = failed.context["resubmit_kept"]["bundle"]["token"]
+    # Same account, but a different session (e.g. another browser): the token means nothing.
+    response = client_for(developer).post(url, {"bundle_kept": token, "note": "x"})
+    assert response.status_code == 400
+    assert "nothing new to review" in response.content.decode()
+    submission.refresh_from_db()
+    assert submission.status == Status.CHANGES_REQUESTED
 
 
 def test_test_server_page_for_owner_and_reviewers_only(
