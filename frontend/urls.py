@@ -6,7 +6,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path, reverse_lazy
 
 from frontend.forms import LoginForm
-from frontend.views import account, admin, catalog, developer, docs, hosts, reviewer, testservers
+from frontend.views import (
+    account,
+    admin,
+    catalog,
+    developer,
+    docs,
+    hostkeys,
+    hosts,
+    reviewer,
+    testservers,
+)
 
 app_name = "frontend"
 
@@ -60,6 +70,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("manage/hosts/<slug:name>/connect/", hosts.host_connect, name="host-connect"),
     path("manage/hosts/<slug:name>/action/", hosts.host_action, name="host-action"),
     path("manage/hosts/<slug:name>/upload/", hosts.host_upload, name="host-upload"),
+    path("manage/hosts/<slug:name>/keys/", hostkeys.host_keys, name="host-keys"),
+    path("manage/hosts/<slug:name>/keys/remove/", hostkeys.host_key_remove, name="host-key-remove"),
+    path(
+        "manage/hosts/<slug:name>/keys/trust-portal/",
+        hostkeys.host_key_trust_portal,
+        name="host-key-trust-portal",
+    ),
     # Account
     path("accounts/signup/", account.signup, name="signup"),
     path(
