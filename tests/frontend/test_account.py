@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.contrib.staticfiles import finders
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -180,3 +182,14 @@ def test_error_pages_use_the_portal_look(developer: User, settings) -> None:
 def test_interactive_api_docs_load_nothing_from_other_hosts(name: str) -> None:
     html = Client().get(reverse(name)).content.decode()
     assert not re.search(r"""(src|href)=["']https?://""", html), html
+
+
+@pytest.mark.parametrize("name", ["api-docs", "api-redoc"])
+def test_interactive_api_docs_declare_a_local_icon_that_exists(name: str) -> None:
+    # A page without <link rel="icon"> makes the browser fetch /favicon.ico: a 404 console error.
+    html = Client().get(reverse(name)).content.decode()
+    icons = re.findall(r"""<link[^>]*rel=["']icon["'][^>]*href=["']([^"']+)["']""", html)
+    assert icons, html
+    for href in icons:
+        assert href.startswith(settings.STATIC_URL), href
+        assert finders.find(href.removeprefix(settings.STATIC_URL)), href
