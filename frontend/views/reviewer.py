@@ -106,7 +106,8 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 stage_approve(
                     submission_id=pk, actor=user, checklist=form.checklist(), text=data["text"]
                 )
-                done = f"You approved the {Status(stage).label.lower()}."
+                # The label as written: lower-casing it mangled "QA pass", "PM/UX pass", "CI setup".
+                done = f"You approved the {Status(stage).label} of {submission.name}."
             elif data["decision"] == "changes":
                 stage_request_changes(
                     submission_id=pk,

@@ -188,3 +188,19 @@ def test_security_reviewer_waives_a_blocking_finding_with_a_justification(
     client.post(url, {"justification": "LICENSE lives in the parent repository; checked by hand."})
     finding.refresh_from_db()
     assert finding.waived_at is not None and finding.waived_by == sec
+
+
+def test_approval_message_keeps_the_stage_name_as_written(developer: User, qa: User) -> None:
+    from certification.models import Submission  # test set-up only: skip to the QA pass
+
+    submission = submit(developer)
+    Submission.objects.filter(pk=submission.pk).update(status=Status.QA)
+    client = client_for(qa)
+    response = client.post(
+        reverse("frontend:review-decide", args=[submission.pk]),
+        checklist_post(Status.QA, decision="approve"),
+        follow=True,
+    )
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [f"You approved the QA pass of {submission.name}."], shown
