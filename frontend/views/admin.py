@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from common import roles
@@ -20,8 +21,9 @@ from hostserver import selectors as host_selectors
 
 
 class AddMemberForm(forms.Form):
+    # capfirst, as the group headings use: str.capitalize() lower-cased "QA" and "PM/UX".
     group = forms.ChoiceField(
-        label="Role", choices=[(g, GROUP_LABELS[g].capitalize()) for g in roles.ALL_GROUPS]
+        label="Role", choices=[(g, capfirst(GROUP_LABELS[g])) for g in roles.ALL_GROUPS]
     )
     username = forms.CharField(label="Username", max_length=150)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -81,3 +82,11 @@ def test_dashboard_charts_reflect_the_pipeline(
     html = response.content.decode()
     assert html.count('<svg class="chart"') == 3
     assert "Submissions per stage" in html
+
+
+def test_role_choices_keep_acronyms_as_written(admin_user: User) -> None:
+    html = client_for(admin_user).get(reverse("frontend:admin-home")).content.decode()
+    options = re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', html)
+    assert (roles.QA, "QA") in options, options
+    assert (roles.PM_UX, "PM/UX") in options, options
+    assert (roles.CORE_COMMITTERS, "Core committers") in options, options
