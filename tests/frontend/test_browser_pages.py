@@ -92,6 +92,20 @@ def test_marketplace_fits_a_phone_and_is_keyboard_reachable(
     context.close()
 
 
+def test_plugin_page_fits_a_phone(
+    browser_env: None, live_server, catalog: None, browser, screenshot_dir: Path
+) -> None:
+    # The page's long install one-liners (<pre>) scroll inside their box, not the whole page.
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    page.goto(live_server.url + "/plugins/com.example.jira-bridge/")
+    assert page.get_by_text("mmctl plugin install-url").first.is_visible()
+    fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert fits, "the plugin page scrolls sideways at phone width"
+    shot(page, screenshot_dir, "plugin-page-phone")
+    context.close()
+
+
 def test_sign_up_and_create_an_api_token(
     browser_env: None, live_server, page, screenshot_dir: Path
 ) -> None:
