@@ -26,3 +26,8 @@ REST_FRAMEWORK = {
 # see the same test database. pytest-django suffixes it per xdist worker.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+
+# Tests run without collectstatic: whitenoise serves from the apps' static folders (as in
+# development) instead of warning that STATIC_ROOT does not exist.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
