@@ -3,6 +3,7 @@ checklists and reasons, waivers, my reviews; a reviewer acts only for their grou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -204,3 +205,28 @@ def test_approval_message_keeps_the_stage_name_as_written(developer: User, qa: U
     assert response.status_code == 200
     shown = [str(m) for m in response.context["messages"]]
     assert shown == [f"You approved the QA pass of {submission.name}."], shown
+
+
+def test_already_approved_note_is_a_wrapping_notice_not_a_badge(
+    developer: User, core: User
+) -> None:
+    # A sentence in a one-line badge (white-space: nowrap) widened the page on phones.
+    from django.test import TestCase
+
+    from certification.models import Submission  # test set-up only: skip to the release review
+    from certification.services.scans import scans_start
+
+    submission = submit(developer)
+    Submission.objects.filter(pk=submission.pk).update(status=Status.RELEASE_REVIEW)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        scans_start(submission=submission)
+    client = client_for(core)
+    decided = client.post(
+        reverse("frontend:review-decide", args=[submission.pk]),
+        checklist_post(Status.RELEASE_REVIEW, decision="approve"),
+    )
+    assert decided.status_code == 302, decided.context["form"].errors
+    html = client.get(reverse("frontend:review-detail", args=[submission.pk])).content.decode()
+    note = "You approved this revision already; a second reviewer is needed."
+    assert re.search(r'<ul class="messages"><li class="success">' + re.escape(note), html), html
+    assert not re.search(r'class="badge[^"]*">' + re.escape(note), html)
