@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, path
 from marketplace.api import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.CatalogRootView.as_view(), name="catalog-root"),
     path("plugins/", views.PluginListView.as_view(), name="catalog-plugin-list"),
     path(
         "plugins/<str:plugin_id>/", views.PluginDetailView.as_view(), name="catalog-plugin-detail"

@@ -13,6 +13,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from marketplace import selectors, services
 from marketplace.api.base import CanPublish, CatalogView
@@ -29,6 +30,24 @@ from marketplace.models import Plugin, Release
 
 _FILTERS = [DjangoFilterBackend, drf_filters.SearchFilter, drf_filters.OrderingFilter]
 _NOT_FOUND = OpenApiResponse(ProblemSerializer, description="No such plugin or release")
+
+
+@extend_schema(exclude=True)
+class CatalogRootView(CatalogView):
+    """The API's entry point: where its collections, schema and docs are."""
+
+    pagination_class = None
+
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "plugins": reverse("catalog-plugin-list", request=request),
+                "releases": reverse("catalog-release-list", request=request),
+                "schema": reverse("api-schema", request=request),
+                "docs": reverse("api-docs", request=request),
+                "marketplace": reverse("marketplace-plugins", request=request),
+            }
+        )
 
 
 @extend_schema(tags=["catalog"])

@@ -307,3 +307,17 @@ def test_plugins_json_round_trip_through_the_release_list(api: APIClient) -> Non
     (release,) = results(api.get("/api/catalog/releases/"))
     assert release["min_server_version"] == "9.0.0"
     assert release["updated_at"] == "2024-10-11T16:52:57.080352964Z"
+
+
+@pytest.mark.django_db
+def test_the_api_root_links_its_collections_schema_and_docs(api: APIClient) -> None:
+    response = api.get("/api/catalog/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["plugins"].endswith("/api/catalog/plugins/")
+    assert body["releases"].endswith("/api/catalog/releases/")
+    assert body["schema"].endswith("/api/schema/")
+    assert body["docs"].endswith("/api/docs/")
+    assert body["marketplace"].endswith("/api/v1/plugins")
+    assert api.get(body["plugins"]).status_code == 200
