@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.urls import reverse
@@ -144,30 +145,29 @@ class ApproveView(CertificationView):
         return Response(s.SubmissionDetailOut(submission).data)
 
 
-class RequestChangesView(CertificationView):
+class _DecisionView(CertificationView):
+    """A negative decision (reason code + text), handled by the service named in ``decide``."""
+
+    decide: Callable[..., Submission]
+
     @extend_schema(request=s.DecisionIn, responses=s.SubmissionOut)
     def post(self, request: Request, pk: int) -> Response:
         data = s.DecisionIn(data=request.data)
         data.is_valid(raise_exception=True)
-        submission = services.stage_request_changes(
+        submission = type(self).decide(
             submission_id=self.submission(pk).pk,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             **data.validated_data,
         )
         return Response(s.SubmissionOut(submission).data)
 
 
-class RejectView(CertificationView):
-    @extend_schema(request=s.DecisionIn, responses=s.SubmissionOut)
-    def post(self, request: Request, pk: int) -> Response:
-        data = s.DecisionIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        submission = services.stage_reject(
-            submission_id=self.submission(pk).pk,
-            actor=request.user,  # type: ignore[arg-type]
-            **data.validated_data,
-        )
-        return Response(s.SubmissionOut(submission).data)
+class RequestChangesView(_DecisionView):
+    decide = staticmethod(services.stage_request_changes)
+
+
+class RejectView(_DecisionView):
+    decide = staticmethod(services.stage_reject)
 
 
 _ANY = inline_serializer("BasicReview", {"files": serializers.ListField()})
