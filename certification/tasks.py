@@ -9,6 +9,7 @@ Retries happen only for transient errors, with exponential backoff and a bound.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
@@ -26,6 +27,14 @@ def backoff(retries: int) -> int:
     return int(30 * (4**retries))
 
 
+def _retry_or_give_up(task: Any, exc: Exception, give_up: Callable[[Exception], None]) -> None:
+    """Retry with backoff while retries remain; after the last one, ``give_up`` records why."""
+    if task.request.retries >= task.max_retries:
+        give_up(exc)
+        return
+    raise task.retry(exc=exc, countdown=backoff(task.request.retries)) from exc
+
+
 @shared_task(
     bind=True,
     acks_late=True,
@@ -34,17 +43,14 @@ def backoff(retries: int) -> int:
     soft_time_limit=300,
 )
 def intake_task(self: Any, *, revision_id: int) -> None:
-    from certification.services.submissions import revision_intake
+    from certification.services.submissions import revision_intake, revision_intake_give_up
 
     try:
         revision_intake(revision_id=revision_id)
     except UpstreamError as exc:
-        if self.request.retries >= self.max_retries:
-            from certification.services.submissions import revision_intake_give_up
-
-            revision_intake_give_up(revision_id=revision_id, reason=str(exc))
-            return
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+        _retry_or_give_up(
+            self, exc, lambda e: revision_intake_give_up(revision_id=revision_id, reason=str(e))
+        )
 
 
 @shared_task(
@@ -60,10 +66,9 @@ def notify_event_task(self: Any, *, event_id: int) -> None:
     try:
         notify_event(event_id=event_id)
     except Exception as exc:
-        if self.request.retries >= self.max_retries:
-            logger.error("giving up notifying event %s: %s", event_id, exc)
-            return
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+        _retry_or_give_up(
+            self, exc, lambda e: logger.error("giving up notifying event %s: %s", event_id, e)
+        )
 
 
 @shared_task(
@@ -103,10 +108,11 @@ def deploy_task(self: Any, *, deployment_id: int) -> None:
     try:
         deployment_execute(deployment_id=deployment_id, task_id=self.request.id or "")
     except UpstreamError as exc:
-        if self.request.retries >= self.max_retries:
-            deployment_give_up(deployment_id=deployment_id, reason=f"{exc} (gave up)")
-            return
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+        _retry_or_give_up(
+            self,
+            exc,
+            lambda e: deployment_give_up(deployment_id=deployment_id, reason=f"{e} (gave up)"),
+        )
 
 
 @shared_task(bind=True, acks_late=True, name="certification.tasks.scan_task", soft_time_limit=1200)
