@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import platform
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -117,22 +119,25 @@ def download_bundle(*, host: HostServer, url: str, dest: Path, error_id: str, st
             )
 
 
-def plugin_install_from_url(*, host: HostServer, url: str, force: bool) -> HostPlugin:
-    """``POST /plugins/install_from_url``: download, then install like an upload."""
-    require_uploads(host, upload=False)
+@contextlib.contextmanager
+def _downloaded(*, host: HostServer, url: str, error_id: str, status: int) -> Iterator[Path]:
+    """The bundle at ``url``, downloaded into the host's scratch space for the ``with`` block."""
     work = Path(tempfile.mkdtemp(prefix="download-", dir=scratch_dir(host)))
     try:
         dest = work / "plugin.tar.gz"
-        download_bundle(
-            host=host,
-            url=url,
-            dest=dest,
-            error_id="api.plugin.install.download_failed.app_error",
-            status=400,
-        )
-        return plugin_install(host=host, bundle=dest, signature=None, force=force)
+        download_bundle(host=host, url=url, dest=dest, error_id=error_id, status=status)
+        yield dest
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def plugin_install_from_url(*, host: HostServer, url: str, force: bool) -> HostPlugin:
+    """``POST /plugins/install_from_url``: download, then install like an upload."""
+    require_uploads(host, upload=False)
+    with _downloaded(
+        host=host, url=url, error_id="api.plugin.install.download_failed.app_error", status=400
+    ) as bundle:
+        return plugin_install(host=host, bundle=bundle, signature=None, force=force)
 
 
 # --- marketplace -------------------------------------------------------------------------------
@@ -257,23 +262,14 @@ def marketplace_install(*, host: HostServer, plugin_id: str) -> HostPlugin:
     if not url:
         raise not_found
     signature = _signature_bytes(entry)
-    work = Path(tempfile.mkdtemp(prefix="marketplace-", dir=scratch_dir(host)))
-    try:
-        dest = work / "plugin.tar.gz"
-        download_bundle(
-            host=host,
-            url=url,
-            dest=dest,
-            error_id="app.plugin.install_marketplace_plugin.app_error",
-            status=500,
-        )
+    with _downloaded(
+        host=host, url=url, error_id="app.plugin.install_marketplace_plugin.app_error", status=500
+    ) as bundle:
         return plugin_install(
             host=host,
-            bundle=dest,
+            bundle=bundle,
             signature=signature,
             force=True,
             verify=True,
             expected_id=plugin_id,
         )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
